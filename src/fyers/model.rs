@@ -1,0 +1,573 @@
+//! The typed events of the order socket and the REST books.
+//!
+//! Each struct deserialises from both the server's **raw** keys (`org_ord_status`, `qty_remaining`…)
+//! and the **friendly** keys of the SDK and REST API (`status`, `remainingQuantity`…), and always
+//! serialises with the friendly keys, so a frame comes out exactly as the official SDK hands it to its
+//! callback. Keys the SDK drops but a monitor wants (`update_time_epoch_oms`, `report_type`…) are
+//! kept under their raw names.
+
+use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
+
+pub use super::codes::{
+    Exchange, OrderSource, OrderStatus, OrderType, PositionSide, ProductType, Segment, Side, Validity,
+};
+
+/// Short strings (ids, symbols, tokens) live inline: no allocation per field on the hot path.
+pub type Text = CompactString;
+
+/// One order's full current state, as one order frame or one order-book row carries it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Order {
+    #[serde(
+        rename = "clientId",
+        alias = "client_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_id: Option<Text>,
+    pub id: Text,
+    #[serde(
+        rename = "parentId",
+        alias = "id_parent",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent_id: Option<Text>,
+    #[serde(
+        rename = "exchOrdId",
+        alias = "id_exchange",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exchange_order_id: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qty: Option<i64>,
+    #[serde(
+        rename = "remainingQuantity",
+        alias = "qty_remaining",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub remaining_qty: Option<i64>,
+    #[serde(
+        rename = "filledQty",
+        alias = "qty_filled",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub filled_qty: Option<i64>,
+    #[serde(
+        rename = "limitPrice",
+        alias = "price_limit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit_price: Option<f64>,
+    #[serde(
+        rename = "stopPrice",
+        alias = "price_stop",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_price: Option<f64>,
+    #[serde(
+        rename = "tradedPrice",
+        alias = "price_traded",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub traded_price: Option<f64>,
+    #[serde(rename = "type", alias = "ord_type", skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<OrderType>,
+    #[serde(
+        rename = "fyToken",
+        alias = "fy_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fy_token: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<i64>,
+    #[serde(
+        rename = "message",
+        alias = "oms_msg",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message: Option<Text>,
+    #[serde(
+        rename = "offlineOrder",
+        alias = "offline_flag",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub offline_order: Option<bool>,
+    #[serde(
+        rename = "orderDateTime",
+        alias = "time_oms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_date_time: Option<Text>,
+    #[serde(
+        rename = "orderValidity",
+        alias = "validity",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub validity: Option<Validity>,
+    #[serde(
+        rename = "productType",
+        alias = "product_type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_type: Option<ProductType>,
+    #[serde(alias = "tran_side", skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    #[serde(alias = "org_ord_status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    #[serde(alias = "ord_source", skip_serializing_if = "Option::is_none")]
+    pub source: Option<OrderSource>,
+    #[serde(
+        rename = "ex_sym",
+        alias = "symbol_exch",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exchange_symbol: Option<Text>,
+    #[serde(
+        rename = "description",
+        alias = "symbol_desc",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<Text>,
+    #[serde(
+        rename = "orderTag",
+        alias = "ordertag",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_tag: Option<Text>,
+    #[serde(
+        rename = "takeProfit",
+        alias = "take_profit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub take_profit: Option<f64>,
+    #[serde(
+        rename = "stopLoss",
+        alias = "stop_loss",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_loss: Option<f64>,
+    #[serde(
+        rename = "legType",
+        alias = "leg_type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub leg_type: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_fyers: Option<Text>,
+    // Kept beyond the SDK's mapping: they order updates and explain them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_time_epoch_oms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_epoch_oms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_type: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_msg: Option<Text>,
+}
+
+impl Order {
+    pub fn status(&self) -> OrderStatus {
+        self.status.unwrap_or(OrderStatus::Other(0))
+    }
+
+    pub fn filled(&self) -> i64 {
+        self.filled_qty.unwrap_or(0)
+    }
+}
+
+/// One fill, as one trade frame or one trade-book row carries it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Trade {
+    #[serde(rename = "tradeNumber", alias = "id_fill")]
+    pub trade_number: Text,
+    #[serde(rename = "orderNumber", alias = "id", skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<Text>,
+    #[serde(
+        rename = "tradedQty",
+        alias = "qty_traded",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub traded_qty: Option<i64>,
+    #[serde(
+        rename = "tradePrice",
+        alias = "price_traded",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub trade_price: Option<f64>,
+    #[serde(
+        rename = "tradeValue",
+        alias = "traded_val",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub trade_value: Option<f64>,
+    #[serde(
+        rename = "productType",
+        alias = "product_type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_type: Option<ProductType>,
+    #[serde(
+        rename = "clientId",
+        alias = "client_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_id: Option<Text>,
+    #[serde(
+        rename = "exchangeOrderNo",
+        alias = "id_exchange",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exchange_order_no: Option<Text>,
+    #[serde(
+        rename = "orderType",
+        alias = "ord_type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_type: Option<OrderType>,
+    #[serde(alias = "tran_side", skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<Text>,
+    #[serde(
+        rename = "orderDateTime",
+        alias = "fill_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_date_time: Option<Text>,
+    #[serde(
+        rename = "fyToken",
+        alias = "fy_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fy_token: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+    #[serde(
+        rename = "orderTag",
+        alias = "ordertag",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_tag: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_fyers: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fill_time_epoch: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol_desc: Option<Text>,
+}
+
+/// One net position, as one position frame or one `netPositions` row carries it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Position {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<Text>,
+    pub id: Text,
+    #[serde(rename = "buyAvg", alias = "buy_avg", skip_serializing_if = "Option::is_none")]
+    pub buy_avg: Option<f64>,
+    #[serde(rename = "buyQty", alias = "buy_qty", skip_serializing_if = "Option::is_none")]
+    pub buy_qty: Option<i64>,
+    #[serde(rename = "buyVal", alias = "buy_val", skip_serializing_if = "Option::is_none")]
+    pub buy_val: Option<f64>,
+    #[serde(
+        rename = "sellAvg",
+        alias = "sell_avg",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sell_avg: Option<f64>,
+    #[serde(
+        rename = "sellQty",
+        alias = "sell_qty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sell_qty: Option<i64>,
+    #[serde(
+        rename = "sellVal",
+        alias = "sell_val",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sell_val: Option<f64>,
+    #[serde(rename = "netAvg", alias = "net_avg", skip_serializing_if = "Option::is_none")]
+    pub net_avg: Option<f64>,
+    #[serde(rename = "netQty", alias = "net_qty", skip_serializing_if = "Option::is_none")]
+    pub net_qty: Option<i64>,
+    #[serde(alias = "tran_side", skip_serializing_if = "Option::is_none")]
+    pub side: Option<PositionSide>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qty: Option<i64>,
+    #[serde(
+        rename = "productType",
+        alias = "product_type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_type: Option<ProductType>,
+    #[serde(
+        rename = "realized_profit",
+        alias = "pl_realized",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub realized_profit: Option<f64>,
+    #[serde(
+        rename = "rbiRefRate",
+        alias = "rbirefrate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rbi_ref_rate: Option<f64>,
+    #[serde(
+        rename = "fyToken",
+        alias = "fy_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fy_token: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+    #[serde(
+        rename = "dayBuyQty",
+        alias = "day_buy_qty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub day_buy_qty: Option<i64>,
+    #[serde(
+        rename = "daySellQty",
+        alias = "day_sell_qty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub day_sell_qty: Option<i64>,
+    #[serde(
+        rename = "cfBuyQty",
+        alias = "cf_buy_qty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cf_buy_qty: Option<i64>,
+    #[serde(
+        rename = "cfSellQty",
+        alias = "cf_sell_qty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cf_sell_qty: Option<i64>,
+    #[serde(
+        rename = "qtyMulti_com",
+        alias = "qty_multiplier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub qty_multiplier: Option<f64>,
+    #[serde(rename = "pl", alias = "pl_total", skip_serializing_if = "Option::is_none")]
+    pub pl: Option<f64>,
+    #[serde(
+        rename = "crossCurrency",
+        alias = "cross_curr_flag",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cross_currency: Option<Text>,
+    #[serde(
+        rename = "unrealized_profit",
+        alias = "pl_unrealized",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unrealized_profit: Option<f64>,
+    #[serde(
+        rename = "takeProfit",
+        alias = "take_profit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub take_profit: Option<f64>,
+    #[serde(
+        rename = "stopLoss",
+        alias = "stop_loss",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_loss: Option<f64>,
+    #[serde(
+        rename = "legType",
+        alias = "leg_type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub leg_type: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_fyers: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ltp: Option<f64>,
+}
+
+/// What a general message is about, from its top-level key. Fyers does not document the inner
+/// shapes, so the frame itself is kept as received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GeneralKind {
+    PriceAlert,
+    Edis,
+    Login,
+    /// `"s": "error"` frames from the server.
+    Error,
+    Other(String),
+}
+
+impl GeneralKind {
+    pub fn label(&self) -> &str {
+        match self {
+            Self::PriceAlert => "Price alert",
+            Self::Edis => "eDIS",
+            Self::Login => "Login",
+            Self::Error => "Error",
+            Self::Other(key) => key,
+        }
+    }
+}
+
+/// A general message: price alert, eDIS, login notice, server error, or anything unknown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneralEvent {
+    pub kind: GeneralKind,
+    /// The frame's JSON object exactly as received.
+    pub raw: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GeneralEvent {
+    pub fn from_frame(raw: serde_json::Map<String, serde_json::Value>) -> Self {
+        let kind = if raw.get("s").and_then(|s| s.as_str()) == Some("error") {
+            GeneralKind::Error
+        } else if raw.contains_key("pricealerts") {
+            GeneralKind::PriceAlert
+        } else if raw.contains_key("edis") {
+            GeneralKind::Edis
+        } else if raw.contains_key("login") {
+            GeneralKind::Login
+        } else {
+            let key = raw
+                .keys()
+                .find(|k| k.as_str() != "s")
+                .cloned()
+                .unwrap_or_default();
+            GeneralKind::Other(key)
+        };
+        Self { kind, raw }
+    }
+
+    /// The object inside the frame (`{"s":"ok","login":{...}}` → the `login` object), if any.
+    pub fn body(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.raw
+            .iter()
+            .find(|(k, _)| k.as_str() != "s")
+            .and_then(|(_, v)| v.as_object())
+    }
+
+    fn body_str(&self, key: &str) -> Option<&str> {
+        self.body()?.get(key)?.as_str()
+    }
+
+    /// A one-line human summary: the alert's name, the notice's message, or the frame's message.
+    pub fn summary(&self) -> String {
+        if let Some(name) = self.body_str("name") {
+            return name.to_owned();
+        }
+        if let Some(message) = self
+            .body_str("message")
+            .or_else(|| self.raw.get("message")?.as_str())
+        {
+            return match self.body_str("symbol") {
+                Some(symbol) => format!("{symbol}: {message}"),
+                None => message.to_owned(),
+            };
+        }
+        serde_json::Value::Object(self.raw.clone()).to_string()
+    }
+
+    pub fn time_epoch(&self) -> Option<i64> {
+        self.body()?.get("time_epoch")?.as_i64()
+    }
+}
+
+/// The four user-facing event types of the SDK and their socket subscription names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    Orders,
+    Trades,
+    Positions,
+    General,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [Self::Orders, Self::Trades, Self::Positions, Self::General];
+
+    /// The SDK's name, used on the command line and in headless output.
+    pub fn sdk_name(self) -> &'static str {
+        match self {
+            Self::Orders => "OnOrders",
+            Self::Trades => "OnTrades",
+            Self::Positions => "OnPositions",
+            Self::General => "OnGeneral",
+        }
+    }
+
+    pub fn from_sdk_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.sdk_name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The `SLIST` values that subscribe to this kind.
+    pub fn slist(self) -> &'static [&'static str] {
+        match self {
+            Self::Orders => &["orders"],
+            Self::Trades => &["trades"],
+            Self::Positions => &["positions"],
+            Self::General => &["edis", "pricealerts", "login"],
+        }
+    }
+
+    /// The kind an `SLIST` value belongs to.
+    pub fn from_slist(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.slist().contains(&value))
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One parsed server frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Order(Order),
+    Trade(Trade),
+    Position(Position),
+    General(GeneralEvent),
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::Order(_) => EventKind::Orders,
+            Self::Trade(_) => EventKind::Trades,
+            Self::Position(_) => EventKind::Positions,
+            Self::General(_) => EventKind::General,
+        }
+    }
+
+    /// Exactly what the official SDK hands its callback for this frame:
+    /// `{"s":"ok","orders":{...friendly keys...}}`, or a general frame as received.
+    pub fn to_sdk_json(&self) -> serde_json::Value {
+        fn wrap(key: &str, body: serde_json::Value) -> serde_json::Value {
+            let mut frame = serde_json::Map::with_capacity(2);
+            frame.insert("s".into(), "ok".into());
+            frame.insert(key.into(), body);
+            serde_json::Value::Object(frame)
+        }
+        // Serialising these plain structs into a Value cannot fail: every key is a string.
+        let body = |value: Result<serde_json::Value, serde_json::Error>| value.unwrap_or_default();
+        match self {
+            Self::Order(order) => wrap("orders", body(serde_json::to_value(order))),
+            Self::Trade(trade) => wrap("trades", body(serde_json::to_value(trade))),
+            Self::Position(position) => wrap("positions", body(serde_json::to_value(position))),
+            Self::General(general) => serde_json::Value::Object(general.raw.clone()),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Orderwatch: one trustworthy, always-on view of a Fyers trading account.
+
+pub mod fyers;
