@@ -1,3 +1,7 @@
 //! Orderwatch: one trustworthy, always-on view of a Fyers trading account.
 
+pub mod feed;
 pub mod fyers;
+pub mod headless;
+pub mod sim;
+pub mod store;

@@ -7,7 +7,7 @@ use orderwatch::fyers::wire::{Frame, parse_text};
 use serde_json::Value;
 
 fn frames_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fyers/frames")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 /// Every key/value of `expected` appears identically (same JSON type) in `actual`.

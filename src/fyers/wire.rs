@@ -26,6 +26,8 @@ pub enum WireError {
 }
 
 /// What one server frame means to the client.
+// Nearly every frame is an event: boxing it would cost an allocation per frame for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Event(Event),

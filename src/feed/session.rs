@@ -1,0 +1,408 @@
+//! One connection's life: subscribe, keep alive, read frames in batches, resync after each ack.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::SplitSink;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{Command, Feed, Tap};
+use crate::fyers::model::{Event, EventKind};
+use crate::fyers::rest::{RestClient, RestError};
+use crate::fyers::socket::Socket;
+use crate::fyers::wire::{self, Frame};
+use crate::store::{BadFrame, Origin, now_ms};
+
+/// Frames taken from the socket per write lock, at most.
+const MAX_BATCH: usize = 4096;
+/// Manual resyncs closer together than this are dropped: Fyers blocks clients that poll.
+const MIN_RESYNC_SPACING: Duration = Duration::from_secs(2);
+/// Bad frames are logged at most this often (they are all counted and kept in the store).
+const BAD_FRAME_LOG_EVERY: Duration = Duration::from_secs(10);
+
+pub(super) enum SessionEnd {
+    Stopped,
+    Shutdown,
+    AuthRejected(String),
+    /// A new token: connect again at once.
+    Reconnect,
+    Lost(String),
+}
+
+type Sink = SplitSink<Socket, Message>;
+
+/// A subscribe message waiting for its acknowledgement.
+struct PendingAck {
+    deadline: Instant,
+    /// The subscription set once acknowledged.
+    target: BTreeSet<EventKind>,
+    /// Kinds to pull from REST once acknowledged, so nothing from before the ack is missed.
+    resync: BTreeSet<EventKind>,
+}
+
+/// REST snapshots merged after a (re)connect or subscription change.
+#[derive(Default)]
+struct Resync {
+    in_flight: bool,
+    queued: BTreeSet<EventKind>,
+    retry_at: Option<Instant>,
+    failures: u32,
+    last_started: Option<Instant>,
+}
+
+struct Snapshot {
+    events: Vec<Event>,
+    bad_rows: Vec<String>,
+}
+
+type ResyncResult = (BTreeSet<EventKind>, u64, Result<Snapshot, RestError>);
+
+async fn close(sink: &mut Sink) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400)
+}
+
+impl Feed {
+    pub(super) async fn session(&mut self, socket: Socket) -> SessionEnd {
+        let (mut sink, mut stream) = socket.split();
+        let timing = self.config.timing;
+        let mut acks = VecDeque::new();
+        let mut resync = Resync::default();
+        let (resync_tx, mut resync_rx) = mpsc::channel::<ResyncResult>(4);
+        let wanted = {
+            let mut store = self.store.write();
+            store.subscriptions.acknowledged.clear();
+            store.subscriptions.wanted.clone()
+        };
+        if let Err(reason) = self.subscribe(&mut sink, &mut acks, &wanted, &wanted).await {
+            return SessionEnd::Lost(reason);
+        }
+        let mut last_frame = Instant::now();
+        let mut ping =
+            tokio::time::interval_at((Instant::now() + timing.ping_every).into(), timing.ping_every);
+        loop {
+            let ack_deadline = acks.front().map(|ack: &PendingAck| ack.deadline);
+            let dead_at = last_frame + timing.dead_after;
+            let retry_at = resync.retry_at;
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => match command {
+                    None | Some(Command::Shutdown) => {
+                        close(&mut sink).await;
+                        return SessionEnd::Shutdown;
+                    }
+                    Some(Command::Disconnect) => {
+                        close(&mut sink).await;
+                        return SessionEnd::Stopped;
+                    }
+                    Some(Command::SetAuthorization(auth)) => {
+                        self.config.auth = Some(auth);
+                        self.rest = None;
+                        close(&mut sink).await;
+                        return SessionEnd::Reconnect;
+                    }
+                    Some(Command::SetSubscriptions(kinds)) => {
+                        if let Err(reason) = self.change_subscriptions(&mut sink, &mut acks, kinds).await {
+                            return SessionEnd::Lost(reason);
+                        }
+                    }
+                    Some(Command::Resync) => {
+                        let recent = resync.last_started.is_some_and(|at| at.elapsed() < MIN_RESYNC_SPACING);
+                        if !recent && resync.retry_at.is_none() {
+                            resync.queued.extend(self.store.read().subscriptions.wanted.iter().copied());
+                        }
+                    }
+                    Some(Command::Connect) => {}
+                },
+                message = stream.next() => {
+                    let mut batch = Vec::new();
+                    let mut end = None;
+                    let mut next = Some(message);
+                    while let Some(message) = next.take() {
+                        match message {
+                            Some(Ok(message)) => batch.push(message),
+                            Some(Err(err)) => end = Some(format!("socket error: {err}")),
+                            None => end = Some("closed by the server".to_owned()),
+                        }
+                        if end.is_none() && batch.len() < MAX_BATCH {
+                            next = stream.next().now_or_never();
+                        }
+                    }
+                    if !batch.is_empty() {
+                        last_frame = Instant::now();
+                        let acked = self.process(batch, &mut acks).await;
+                        resync.queued.extend(acked);
+                    }
+                    if let Some(reason) = end {
+                        return SessionEnd::Lost(reason);
+                    }
+                }
+                _ = ping.tick() => {
+                    if let Err(err) = sink.send(Message::text("ping")).await {
+                        return SessionEnd::Lost(format!("cannot send ping: {err}"));
+                    }
+                }
+                _ = tokio::time::sleep_until(dead_at.into()) => {
+                    close(&mut sink).await;
+                    return SessionEnd::Lost(format!("no frame or pong for {} s", timing.dead_after.as_secs()));
+                }
+                _ = tokio::time::sleep_until(ack_deadline.unwrap_or_else(far_future).into()), if ack_deadline.is_some() => {
+                    close(&mut sink).await;
+                    let secs = timing.ack_timeout.as_secs_f64();
+                    return SessionEnd::Lost(format!("subscription not acknowledged within {secs} s"));
+                }
+                Some((kinds, mark, result)) = resync_rx.recv() => {
+                    resync.in_flight = false;
+                    if let Err(end) = self.resynced(&mut resync, kinds, mark, result).await {
+                        close(&mut sink).await;
+                        return end;
+                    }
+                }
+                _ = tokio::time::sleep_until(retry_at.unwrap_or_else(far_future).into()), if retry_at.is_some() => {
+                    resync.retry_at = None;
+                }
+            }
+            self.start_resync(&mut resync, &resync_tx);
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        sink: &mut Sink,
+        acks: &mut VecDeque<PendingAck>,
+        added: &BTreeSet<EventKind>,
+        target: &BTreeSet<EventKind>,
+    ) -> Result<(), String> {
+        if added.is_empty() {
+            return Ok(());
+        }
+        let message = wire::subscription_message(added, true);
+        sink.send(Message::text(message))
+            .await
+            .map_err(|err| format!("cannot subscribe: {err}"))?;
+        let deadline = Instant::now() + self.config.timing.ack_timeout;
+        acks.push_back(PendingAck {
+            deadline,
+            target: target.clone(),
+            resync: added.clone(),
+        });
+        Ok(())
+    }
+
+    async fn change_subscriptions(
+        &mut self,
+        sink: &mut Sink,
+        acks: &mut VecDeque<PendingAck>,
+        kinds: BTreeSet<EventKind>,
+    ) -> Result<(), String> {
+        let current = self.store.read().subscriptions.wanted.clone();
+        let removed: BTreeSet<_> = current.difference(&kinds).copied().collect();
+        let added: BTreeSet<_> = kinds.difference(&current).copied().collect();
+        {
+            let mut store = self.store.write();
+            store.subscriptions.wanted = kinds.clone();
+            // Unsubscribing takes effect at once; the server's answer to it is not awaited.
+            store
+                .subscriptions
+                .acknowledged
+                .retain(|kind| !removed.contains(kind));
+        }
+        (self.repaint)();
+        if !removed.is_empty() {
+            let message = wire::subscription_message(&removed, false);
+            sink.send(Message::text(message))
+                .await
+                .map_err(|err| format!("cannot unsubscribe: {err}"))?;
+        }
+        self.subscribe(sink, acks, &added, &kinds).await
+    }
+
+    /// Parses a batch outside the lock, applies it under one write lock, wakes the UI.
+    /// Returns the kinds whose subscription was just acknowledged.
+    async fn process(&mut self, batch: Vec<Message>, acks: &mut VecDeque<PendingAck>) -> BTreeSet<EventKind> {
+        let received_ms = now_ms();
+        let mut events = Vec::with_capacity(batch.len());
+        let mut bad = Vec::new();
+        let mut acknowledged = None;
+        let mut to_resync = BTreeSet::new();
+        for message in batch {
+            let parsed = match &message {
+                Message::Text(text) => wire::parse_text(text.as_str()),
+                Message::Binary(bytes) => wire::parse_binary(bytes),
+                Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => continue,
+            };
+            match parsed {
+                Ok(Frame::Event(event)) => events.push(event),
+                Ok(Frame::Pong) => {}
+                Ok(Frame::Ack { message }) => {
+                    // Answers to unsubscribe messages are not awaited.
+                    if message.to_ascii_lowercase().contains("unsub") {
+                        continue;
+                    }
+                    if let Some(ack) = acks.pop_front() {
+                        to_resync.extend(ack.resync);
+                        acknowledged = Some(ack.target);
+                    }
+                }
+                Err(err) => {
+                    let payload = match &message {
+                        Message::Text(text) => text.as_str(),
+                        _ => "<binary>",
+                    };
+                    bad.push(BadFrame::new(received_ms, err.to_string(), payload));
+                }
+            }
+        }
+        if !bad.is_empty() {
+            self.log_bad_frames(&bad);
+        }
+        let tapped = self.tap.as_ref().map(|_| events.clone());
+        {
+            let mut store = self.store.write();
+            if let Some(target) = acknowledged {
+                let wanted = store.subscriptions.wanted.clone();
+                store.subscriptions.acknowledged = target.intersection(&wanted).copied().collect();
+            }
+            store.apply_batch(events, bad, Origin::Socket);
+        }
+        (self.repaint)();
+        if let (Some(tap), Some(events)) = (&self.tap, tapped)
+            && !events.is_empty()
+        {
+            let _ = tap
+                .send(Tap::Events {
+                    events,
+                    origin: Origin::Socket,
+                })
+                .await;
+        }
+        to_resync
+    }
+
+    fn log_bad_frames(&mut self, bad: &[BadFrame]) {
+        self.bad_frames_unlogged += bad.len() as u64;
+        let due = self
+            .bad_frames_logged_at
+            .is_none_or(|at| at.elapsed() >= BAD_FRAME_LOG_EVERY);
+        if due && let Some(last) = bad.last() {
+            tracing::warn!(count = self.bad_frames_unlogged, error = %last.error, "skipped bad frames");
+            self.bad_frames_unlogged = 0;
+            self.bad_frames_logged_at = Some(Instant::now());
+        }
+    }
+
+    fn start_resync(&mut self, resync: &mut Resync, results: &mpsc::Sender<ResyncResult>) {
+        if resync.in_flight || resync.retry_at.is_some() || resync.queued.is_empty() {
+            return;
+        }
+        let Some(rest) = self.rest_client() else { return };
+        let kinds = std::mem::take(&mut resync.queued);
+        resync.in_flight = true;
+        resync.last_started = Some(Instant::now());
+        let results = results.clone();
+        let mark = self.store.read().resync_mark();
+        tokio::spawn(async move {
+            let result = fetch(&rest, &kinds).await;
+            let _ = results.send((kinds, mark, result)).await;
+        });
+    }
+
+    /// Merges a snapshot, or schedules a retry. An auth failure ends the session.
+    async fn resynced(
+        &mut self,
+        resync: &mut Resync,
+        kinds: BTreeSet<EventKind>,
+        mark: u64,
+        result: Result<Snapshot, RestError>,
+    ) -> Result<(), SessionEnd> {
+        let snapshot = match result {
+            Ok(snapshot) => snapshot,
+            Err(err) if err.is_auth() => return Err(SessionEnd::AuthRejected(err.to_string())),
+            Err(err) => {
+                resync.failures += 1;
+                let delay = self
+                    .config
+                    .timing
+                    .resync_backoff
+                    .delay(resync.failures, &mut self.rng);
+                resync.retry_at = Some(Instant::now() + delay);
+                resync.queued.extend(kinds);
+                tracing::warn!(%err, retry_in_ms = delay.as_millis() as u64, "REST resync failed");
+                let mut store = self.store.write();
+                store.resync.error = Some(format!("{err}; retrying in {:.0} s", delay.as_secs_f64()));
+                store.resync.failures += 1;
+                drop(store);
+                (self.repaint)();
+                return Ok(());
+            }
+        };
+        resync.failures = 0;
+        let received_ms = now_ms();
+        let rows = snapshot.events.len() as u64;
+        let bad = snapshot
+            .bad_rows
+            .into_iter()
+            .map(|error| BadFrame::new(received_ms, error, ""))
+            .collect();
+        let tapped = self.tap.as_ref().map(|_| snapshot.events.clone());
+        let report = {
+            let mut store = self.store.write();
+            let report = store.apply_snapshot(snapshot.events, bad, mark);
+            store.resync.last_ok_ms = Some(received_ms);
+            store.resync.rows = rows;
+            store.resync.changed = report.changed() as u64;
+            store.resync.error = None;
+            report
+        };
+        (self.repaint)();
+        tracing::info!(rows, changed = report.changed(), "resynced from REST");
+        if let (Some(tap), Some(events)) = (&self.tap, tapped) {
+            let changed: Vec<Event> = events
+                .into_iter()
+                .zip(&report.outcomes)
+                .filter(|(_, outcome)| outcome.changed())
+                .map(|(event, _)| event)
+                .collect();
+            let status = serde_json::json!({"state": "resynced", "rows": rows, "changed": changed.len()});
+            if !changed.is_empty() {
+                let _ = tap
+                    .send(Tap::Events {
+                        events: changed,
+                        origin: Origin::Resync,
+                    })
+                    .await;
+            }
+            let _ = tap.send(Tap::Status(status)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Pulls the books for these kinds, one call after another (3 calls at most, far under the limits).
+async fn fetch(rest: &RestClient, kinds: &BTreeSet<EventKind>) -> Result<Snapshot, RestError> {
+    let mut snapshot = Snapshot {
+        events: Vec::new(),
+        bad_rows: Vec::new(),
+    };
+    if kinds.contains(&EventKind::Orders) {
+        let rows = rest.orders().await?;
+        snapshot.events.extend(rows.rows.into_iter().map(Event::Order));
+        snapshot.bad_rows.extend(rows.bad_rows);
+    }
+    if kinds.contains(&EventKind::Trades) {
+        let rows = rest.trades().await?;
+        snapshot.events.extend(rows.rows.into_iter().map(Event::Trade));
+        snapshot.bad_rows.extend(rows.bad_rows);
+    }
+    if kinds.contains(&EventKind::Positions) {
+        let rows = rest.positions().await?;
+        snapshot.events.extend(rows.rows.into_iter().map(Event::Position));
+        snapshot.bad_rows.extend(rows.bad_rows);
+    }
+    Ok(snapshot)
+}

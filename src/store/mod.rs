@@ -1,0 +1,391 @@
+//! The state the UI reads: orders, trades, positions and general messages as the feed last applied
+//! them, with the counters and connection health beside them. Only the feed writes it.
+
+mod orders;
+mod status;
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use indexmap::IndexMap;
+
+use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, PositionSide, Text, Trade};
+
+pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, supersedes};
+pub use status::{
+    BadFrame, ConnectionNote, ConnectionState, KindCount, RateMeter, ResyncStatus, Subscriptions, age,
+};
+
+/// Caps that keep a long day's memory bounded.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub max_orders: usize,
+    pub max_history_per_order: usize,
+    pub max_trades: usize,
+    pub max_general: usize,
+    pub max_bad_frames_kept: usize,
+    pub max_connection_notes: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            max_orders: 100_000,
+            max_history_per_order: 64,
+            max_trades: 200_000,
+            max_general: 1_000,
+            max_bad_frames_kept: 20,
+            max_connection_notes: 200,
+        }
+    }
+}
+
+/// A general message and when it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneralEntry {
+    pub event: GeneralEvent,
+    pub received_ms: i64,
+}
+
+/// A trade and when it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeEntry {
+    pub trade: Trade,
+    pub received_ms: i64,
+}
+
+/// A position and when it last changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionEntry {
+    pub position: Position,
+    pub updated_ms: i64,
+    /// The socket batch number of the last socket update (0: none).
+    pub socket_batch: u64,
+}
+
+/// The numbers the statistics cards show.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Aggregates {
+    pub orders: OrderCounts,
+    pub traded_value: f64,
+    pub realized_pnl: f64,
+    pub unrealized_pnl: f64,
+    pub total_pnl: f64,
+    pub open_positions: u64,
+}
+
+/// What one applied batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// One outcome per event, in order.
+    pub outcomes: Vec<Outcome>,
+    pub bad_frames: u64,
+}
+
+impl BatchReport {
+    pub fn changed(&self) -> usize {
+        self.outcomes.iter().filter(|outcome| outcome.changed()).count()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    config: StoreConfig,
+    pub orders: OrderBook,
+    trades: IndexMap<Text, TradeEntry>,
+    positions: IndexMap<Text, PositionEntry>,
+    general: VecDeque<GeneralEntry>,
+    counts: [KindCount; 4],
+    traded_value: f64,
+    duplicates: u64,
+    stale: u64,
+    bad_frames: u64,
+    recent_bad_frames: VecDeque<BadFrame>,
+    frames: u64,
+    rate: RateMeter,
+    last_message_ms: Option<i64>,
+    version: u64,
+    socket_batches: u64,
+    pub connection: ConnectionState,
+    pub subscriptions: Subscriptions,
+    pub resync: ResyncStatus,
+    reconnects: u64,
+    connection_log: VecDeque<ConnectionNote>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new(StoreConfig::default())
+    }
+}
+
+/// Unix time in milliseconds, the store's clock for "when".
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+impl Store {
+    pub fn new(config: StoreConfig) -> Self {
+        Self {
+            orders: OrderBook::new(config.max_orders, config.max_history_per_order),
+            trades: IndexMap::new(),
+            positions: IndexMap::new(),
+            general: VecDeque::new(),
+            counts: [KindCount::default(); 4],
+            traded_value: 0.0,
+            duplicates: 0,
+            stale: 0,
+            bad_frames: 0,
+            recent_bad_frames: VecDeque::new(),
+            frames: 0,
+            rate: RateMeter::default(),
+            last_message_ms: None,
+            version: 0,
+            socket_batches: 0,
+            connection: ConnectionState::default(),
+            subscriptions: Subscriptions::default(),
+            resync: ResyncStatus::default(),
+            reconnects: 0,
+            connection_log: VecDeque::new(),
+            config,
+        }
+    }
+
+    /// Applies one batch of socket frames (parsed events and the frames that failed) in order.
+    pub fn apply_batch(&mut self, events: Vec<Event>, bad: Vec<BadFrame>, origin: Origin) -> BatchReport {
+        self.socket_batches += 1;
+        let batch = if origin == Origin::Socket {
+            self.socket_batches
+        } else {
+            0
+        };
+        self.apply(events, bad, origin, batch)
+    }
+
+    /// Where a resync starts: pass it to `apply_snapshot` with the rows fetched from here on.
+    pub fn resync_mark(&self) -> u64 {
+        self.socket_batches
+    }
+
+    /// Merges REST rows fetched since `mark`: rows for things the socket updated after `mark` are
+    /// passed over (the socket is as new or newer), the rest follow the never-regress rules.
+    pub fn apply_snapshot(&mut self, events: Vec<Event>, bad: Vec<BadFrame>, mark: u64) -> BatchReport {
+        self.apply(events, bad, Origin::Resync, mark)
+    }
+
+    fn apply(&mut self, events: Vec<Event>, bad: Vec<BadFrame>, origin: Origin, batch: u64) -> BatchReport {
+        let received_ms = now_ms();
+        let mut report = BatchReport {
+            outcomes: Vec::with_capacity(events.len()),
+            bad_frames: 0,
+        };
+        for event in events {
+            let kind = event.kind();
+            let outcome = self.apply_one(event, origin, received_ms, batch);
+            match outcome {
+                Outcome::Duplicate if origin == Origin::Socket => self.duplicates += 1,
+                Outcome::Stale => self.stale += 1,
+                Outcome::New | Outcome::Updated | Outcome::Duplicate | Outcome::Superseded => {}
+            }
+            // Socket frames always count; a resync row counts only when it told us something new.
+            if origin == Origin::Socket || outcome.changed() {
+                let count = &mut self.counts[kind.index()];
+                count.total += 1;
+                count.unseen += 1;
+            }
+            report.outcomes.push(outcome);
+        }
+        for frame in bad {
+            self.record_bad_frame(frame);
+            report.bad_frames += 1;
+        }
+        let frames = report.outcomes.len() as u64 + report.bad_frames;
+        if origin == Origin::Socket && frames > 0 {
+            self.frames += frames;
+            self.rate.record(Instant::now(), frames);
+            self.last_message_ms = Some(received_ms);
+        }
+        self.version += 1;
+        report
+    }
+
+    fn apply_one(&mut self, event: Event, origin: Origin, received_ms: i64, batch: u64) -> Outcome {
+        match event {
+            Event::Order(order) => self.orders.apply(order, origin, received_ms, batch),
+            Event::Trade(trade) => self.apply_trade(trade, received_ms),
+            Event::Position(position) => self.apply_position(position, origin, received_ms, batch),
+            Event::General(event) => {
+                if self.general.len() >= self.config.max_general {
+                    self.general.pop_front();
+                }
+                self.general.push_back(GeneralEntry { event, received_ms });
+                Outcome::New
+            }
+        }
+    }
+
+    fn apply_trade(&mut self, trade: Trade, received_ms: i64) -> Outcome {
+        if self.trades.contains_key(&trade.trade_number) {
+            return Outcome::Duplicate;
+        }
+        self.traded_value += trade.trade_value.unwrap_or(0.0);
+        self.trades
+            .insert(trade.trade_number.clone(), TradeEntry { trade, received_ms });
+        if self.trades.len() > self.config.max_trades {
+            // Oldest first; 1% slack so the shift happens rarely.
+            let drop = self.trades.len() - self.config.max_trades + self.config.max_trades / 100;
+            self.trades.drain(..drop.min(self.trades.len()));
+        }
+        Outcome::New
+    }
+
+    fn apply_position(&mut self, position: Position, origin: Origin, updated_ms: i64, batch: u64) -> Outcome {
+        let socket_batch = if origin == Origin::Socket { batch } else { 0 };
+        match self.positions.get_mut(&position.id) {
+            Some(entry) if origin == Origin::Resync && entry.socket_batch > batch => Outcome::Superseded,
+            Some(entry) if entry.position == position => Outcome::Duplicate,
+            Some(entry) => {
+                let socket_batch = entry.socket_batch.max(socket_batch);
+                *entry = PositionEntry {
+                    position,
+                    updated_ms,
+                    socket_batch,
+                };
+                Outcome::Updated
+            }
+            None => {
+                let entry = PositionEntry {
+                    position,
+                    updated_ms,
+                    socket_batch,
+                };
+                self.positions.insert(entry.position.id.clone(), entry);
+                Outcome::New
+            }
+        }
+    }
+
+    fn record_bad_frame(&mut self, frame: BadFrame) {
+        self.bad_frames += 1;
+        if self.recent_bad_frames.len() >= self.config.max_bad_frames_kept {
+            self.recent_bad_frames.pop_front();
+        }
+        self.recent_bad_frames.push_back(frame);
+    }
+
+    /// Records a connection change and a line in the connection log.
+    pub fn set_connection(&mut self, state: ConnectionState, note: impl Into<String>) {
+        // A reconnect is a lost connection, however many attempts it then takes.
+        if self.connection.is_connected() && matches!(state, ConnectionState::Reconnecting { .. }) {
+            self.reconnects += 1;
+        }
+        self.connection = state;
+        let note = note.into();
+        if !note.is_empty() {
+            if self.connection_log.len() >= self.config.max_connection_notes {
+                self.connection_log.pop_front();
+            }
+            self.connection_log.push_back(ConnectionNote {
+                at_ms: now_ms(),
+                text: note,
+            });
+        }
+    }
+
+    /// The user has looked at this kind's tab.
+    pub fn mark_seen(&mut self, kind: EventKind) {
+        self.counts[kind.index()].unseen = 0;
+    }
+
+    pub fn count(&self, kind: EventKind) -> KindCount {
+        self.counts[kind.index()]
+    }
+
+    pub fn aggregates(&self) -> Aggregates {
+        let mut aggregates = Aggregates {
+            orders: self.orders.counts(),
+            traded_value: self.traded_value,
+            ..Aggregates::default()
+        };
+        for PositionEntry { position, .. } in self.positions.values() {
+            let realized = position.realized_profit.unwrap_or(0.0);
+            let unrealized = position.unrealized_profit.unwrap_or(0.0);
+            aggregates.realized_pnl += realized;
+            aggregates.unrealized_pnl += unrealized;
+            aggregates.total_pnl += position.pl.unwrap_or(realized + unrealized);
+            let open = position
+                .net_qty
+                .map_or(position.side != Some(PositionSide::Closed), |net| net != 0);
+            aggregates.open_positions += u64::from(open);
+        }
+        aggregates
+    }
+
+    pub fn trades(&self) -> impl ExactSizeIterator<Item = &TradeEntry> {
+        self.trades.values()
+    }
+
+    pub fn trade(&self, number: &str) -> Option<&TradeEntry> {
+        self.trades.get(number)
+    }
+
+    pub fn positions(&self) -> impl ExactSizeIterator<Item = &PositionEntry> {
+        self.positions.values()
+    }
+
+    pub fn position(&self, id: &str) -> Option<&PositionEntry> {
+        self.positions.get(id)
+    }
+
+    /// Oldest first.
+    pub fn general(&self) -> impl ExactSizeIterator<Item = &GeneralEntry> {
+        self.general.iter()
+    }
+
+    /// Rises with each applied batch: views cache sorted rows per version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn bad_frames(&self) -> u64 {
+        self.bad_frames
+    }
+
+    pub fn recent_bad_frames(&self) -> impl ExactSizeIterator<Item = &BadFrame> {
+        self.recent_bad_frames.iter()
+    }
+
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    pub fn stale(&self) -> u64 {
+        self.stale
+    }
+
+    /// Frames read from the socket, good and bad.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn frames_per_second(&self, now: Instant) -> f64 {
+        self.rate.per_second(now)
+    }
+
+    pub fn last_message_ms(&self) -> Option<i64> {
+        self.last_message_ms
+    }
+
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects
+    }
+
+    pub fn connection_log(&self) -> impl ExactSizeIterator<Item = &ConnectionNote> {
+        self.connection_log.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,433 @@
+//! The order book: latest state per order id, each order's update history, and the never-regress rule.
+
+use std::collections::VecDeque;
+
+use indexmap::IndexMap;
+
+use crate::fyers::model::{Order, OrderStatus, Text};
+
+/// Where an update came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A frame on the order socket.
+    Socket,
+    /// A row of a REST snapshot merged after a (re)connect.
+    Resync,
+}
+
+/// What applying one update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new order, trade, position or message.
+    New,
+    /// Replaced the state held.
+    Updated,
+    /// Older than the state held: kept in the history only.
+    Stale,
+    /// Nothing new: the same state again.
+    Duplicate,
+    /// A resync row for something the socket updated after the resync began: the socket's state
+    /// is at least as new, so the row is passed over.
+    Superseded,
+}
+
+impl Outcome {
+    pub fn changed(self) -> bool {
+        matches!(self, Self::New | Self::Updated)
+    }
+}
+
+/// One update of an order, as the timeline shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderUpdate {
+    pub received_ms: i64,
+    pub update_time_epoch: Option<i64>,
+    pub status: Option<OrderStatus>,
+    pub filled_qty: Option<i64>,
+    pub remaining_qty: Option<i64>,
+    pub limit_price: Option<f64>,
+    pub stop_price: Option<f64>,
+    pub traded_price: Option<f64>,
+    pub message: Option<Text>,
+    pub report_type: Option<Text>,
+    pub origin: Origin,
+    /// False when the update was older than the state held and did not replace it.
+    pub applied: bool,
+}
+
+impl OrderUpdate {
+    fn of(order: &Order, received_ms: i64, origin: Origin, applied: bool) -> Self {
+        Self {
+            received_ms,
+            update_time_epoch: order.update_time_epoch_oms,
+            status: order.status,
+            filled_qty: order.filled_qty,
+            remaining_qty: order.remaining_qty,
+            limit_price: order.limit_price,
+            stop_price: order.stop_price,
+            traded_price: order.traded_price,
+            message: order.message.clone(),
+            report_type: order.report_type.clone(),
+            origin,
+            applied,
+        }
+    }
+}
+
+/// An order's latest state and how it got there.
+#[derive(Debug, Clone)]
+pub struct OrderEntry {
+    pub order: Order,
+    /// Oldest first, capped; `updates` counts all of them.
+    pub history: VecDeque<OrderUpdate>,
+    pub updates: u64,
+    /// Arrival order of the order's first update.
+    pub first_seq: u64,
+    pub first_seen_ms: i64,
+    /// The store's socket batch number of the last socket update (0: none).
+    pub socket_batch: u64,
+}
+
+/// Orders by state, kept as orders move so the cards cost nothing to draw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderCounts {
+    pub open: u64,
+    pub filled: u64,
+    pub cancelled: u64,
+    pub rejected: u64,
+    pub other: u64,
+}
+
+impl OrderCounts {
+    fn slot(&mut self, status: OrderStatus) -> &mut u64 {
+        match status {
+            OrderStatus::Transit | OrderStatus::Pending => &mut self.open,
+            OrderStatus::Filled => &mut self.filled,
+            OrderStatus::Cancelled => &mut self.cancelled,
+            OrderStatus::Rejected => &mut self.rejected,
+            OrderStatus::Expired | OrderStatus::Unused | OrderStatus::Other(_) => &mut self.other,
+        }
+    }
+
+    fn add(&mut self, status: OrderStatus) {
+        *self.slot(status) += 1;
+    }
+
+    fn remove(&mut self, status: OrderStatus) {
+        let slot = self.slot(status);
+        *slot = slot.saturating_sub(1);
+    }
+}
+
+/// Does `new` carry a later state of the order than `held`? Updates are ordered by
+/// `update_time_epoch_oms` when both have it, otherwise by arrival; and an order never moves
+/// backwards in its life or loses filled quantity, whatever the timestamps say.
+pub fn supersedes(held: &Order, new: &Order) -> bool {
+    if let (Some(held_time), Some(new_time)) = (held.update_time_epoch_oms, new.update_time_epoch_oms)
+        && new_time < held_time
+    {
+        return false;
+    }
+    new.filled() >= held.filled() && new.status().progress_rank() >= held.status().progress_rank()
+}
+
+/// Orders keyed by id, capped in number and in history length.
+#[derive(Debug, Clone)]
+pub struct OrderBook {
+    entries: IndexMap<Text, OrderEntry>,
+    counts: OrderCounts,
+    seq: u64,
+    max_orders: usize,
+    max_history: usize,
+    evicted: u64,
+}
+
+impl OrderBook {
+    pub fn new(max_orders: usize, max_history: usize) -> Self {
+        Self {
+            entries: IndexMap::new(),
+            counts: OrderCounts::default(),
+            seq: 0,
+            max_orders: max_orders.max(1),
+            max_history: max_history.max(1),
+            evicted: 0,
+        }
+    }
+
+    /// Applies one update. `batch` is the socket batch number for a socket update, or for a resync
+    /// row the number the resync started at.
+    pub fn apply(&mut self, mut order: Order, origin: Origin, received_ms: i64, batch: u64) -> Outcome {
+        self.seq += 1;
+        let socket_batch = if origin == Origin::Socket { batch } else { 0 };
+        let max_history = self.max_history;
+        let Some(entry) = self.entries.get_mut(&order.id) else {
+            self.counts.add(order.status());
+            let mut history = VecDeque::with_capacity(4);
+            history.push_back(OrderUpdate::of(&order, received_ms, origin, true));
+            let entry = OrderEntry {
+                order,
+                history,
+                updates: 1,
+                first_seq: self.seq,
+                first_seen_ms: received_ms,
+                socket_batch,
+            };
+            self.entries.insert(entry.order.id.clone(), entry);
+            self.evict_if_full();
+            return Outcome::New;
+        };
+        if origin == Origin::Resync && entry.socket_batch > batch {
+            return Outcome::Superseded;
+        }
+        // A REST row lacks the socket's timing keys; it inherits them so later frames still order.
+        let held = &entry.order;
+        if order.update_time_epoch_oms.is_none() {
+            order.update_time_epoch_oms = held.update_time_epoch_oms;
+            order.time_epoch_oms = order.time_epoch_oms.or(held.time_epoch_oms);
+            order.report_type = order.report_type.take().or_else(|| held.report_type.clone());
+            order.status_msg = order.status_msg.take().or_else(|| held.status_msg.clone());
+        }
+        if order == *held {
+            return Outcome::Duplicate;
+        }
+        let applied = supersedes(held, &order);
+        entry.updates += 1;
+        if entry.history.len() >= max_history {
+            entry.history.pop_front();
+        }
+        entry
+            .history
+            .push_back(OrderUpdate::of(&order, received_ms, origin, applied));
+        if !applied {
+            return Outcome::Stale;
+        }
+        self.counts.remove(held.status());
+        self.counts.add(order.status());
+        entry.order = order;
+        entry.socket_batch = entry.socket_batch.max(socket_batch);
+        Outcome::Updated
+    }
+
+    /// Past the cap, drops the oldest finished orders first (then the oldest open ones), with a
+    /// little slack so the scan runs once per 1% of growth rather than on every new order.
+    fn evict_if_full(&mut self) {
+        let excess = self.entries.len().saturating_sub(self.max_orders);
+        if excess == 0 {
+            return;
+        }
+        let target = (excess + self.max_orders / 100).min(self.entries.len());
+        let mut candidates: Vec<(bool, u64, usize)> = self
+            .entries
+            .values()
+            .enumerate()
+            .map(|(index, entry)| (!entry.order.status().is_terminal(), entry.first_seq, index))
+            .collect();
+        candidates.select_nth_unstable(target - 1);
+        let mut doomed: Vec<usize> = candidates[..target].iter().map(|&(_, _, index)| index).collect();
+        // Highest index first: swap_remove then only moves entries that are staying.
+        doomed.sort_unstable_by(|a, b| b.cmp(a));
+        for index in doomed {
+            if let Some((_, entry)) = self.entries.swap_remove_index(index) {
+                self.counts.remove(entry.order.status());
+                self.evicted += 1;
+            }
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&OrderEntry> {
+        self.entries.get(id)
+    }
+
+    /// Entries in no particular order; `first_seq` gives arrival order.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &OrderEntry> {
+        self.entries.values()
+    }
+
+    /// The entry at a position of `entries()`, for views that cache row indices per store version.
+    pub fn entry_at(&self, index: usize) -> Option<&OrderEntry> {
+        self.entries.get_index(index).map(|(_, entry)| entry)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn counts(&self) -> OrderCounts {
+        self.counts
+    }
+
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(id: &str, status: OrderStatus, filled: i64, time: Option<i64>) -> Order {
+        Order {
+            id: id.into(),
+            status: Some(status),
+            filled_qty: Some(filled),
+            qty: Some(10),
+            remaining_qty: Some(10 - filled),
+            update_time_epoch_oms: time,
+            ..Order::default()
+        }
+    }
+
+    use OrderStatus::*;
+
+    #[test]
+    fn transitions_table() {
+        // (held, update, expected to replace)
+        let cases = [
+            (
+                order("1", Transit, 0, Some(1)),
+                order("1", Pending, 0, Some(1)),
+                true,
+            ),
+            (
+                order("1", Pending, 0, Some(1)),
+                order("1", Transit, 0, Some(1)),
+                false,
+            ),
+            (
+                order("1", Pending, 0, Some(2)),
+                order("1", Pending, 4, Some(3)),
+                true,
+            ),
+            (
+                order("1", Pending, 4, Some(3)),
+                order("1", Pending, 2, Some(4)),
+                false,
+            ),
+            (
+                order("1", Filled, 10, Some(5)),
+                order("1", Pending, 4, Some(4)),
+                false,
+            ),
+            (
+                order("1", Cancelled, 0, Some(5)),
+                order("1", Pending, 0, Some(5)),
+                false,
+            ),
+            (
+                order("1", Pending, 0, Some(5)),
+                order("1", Cancelled, 0, Some(5)),
+                true,
+            ),
+            (
+                order("1", Pending, 0, Some(5)),
+                order("1", Pending, 0, Some(4)),
+                false,
+            ),
+            // A REST row has no time: arrival order, but still never backwards.
+            (
+                order("1", Pending, 2, Some(5)),
+                order("1", Filled, 10, None),
+                true,
+            ),
+            (
+                order("1", Filled, 10, Some(5)),
+                order("1", Pending, 2, None),
+                false,
+            ),
+        ];
+        for (index, (held, update, expected)) in cases.iter().enumerate() {
+            assert_eq!(supersedes(held, update), *expected, "case {index}");
+        }
+    }
+
+    #[test]
+    fn stale_updates_go_to_history_only() {
+        let mut book = OrderBook::new(100, 8);
+        assert_eq!(
+            book.apply(order("1", Transit, 0, Some(1)), Origin::Socket, 0, 1),
+            Outcome::New
+        );
+        assert_eq!(
+            book.apply(order("1", Filled, 10, Some(3)), Origin::Socket, 0, 1),
+            Outcome::Updated
+        );
+        assert_eq!(
+            book.apply(order("1", Pending, 0, Some(2)), Origin::Socket, 0, 1),
+            Outcome::Stale
+        );
+        assert_eq!(
+            book.apply(order("1", Filled, 10, Some(3)), Origin::Socket, 0, 1),
+            Outcome::Duplicate
+        );
+        let entry = book.get("1").unwrap();
+        assert_eq!(entry.order.status, Some(Filled));
+        assert_eq!(entry.history.len(), 3);
+        assert!(!entry.history[2].applied);
+        assert_eq!(
+            book.counts(),
+            OrderCounts {
+                filled: 1,
+                ..OrderCounts::default()
+            }
+        );
+    }
+
+    #[test]
+    fn rest_rows_inherit_socket_timing() {
+        let mut book = OrderBook::new(100, 8);
+        let mut socket = order("1", Pending, 0, Some(7));
+        socket.report_type = Some("NEW_ACK".into());
+        book.apply(socket.clone(), Origin::Socket, 0, 1);
+        let rest = order("1", Pending, 0, None);
+        assert_eq!(book.apply(rest, Origin::Resync, 0, 1), Outcome::Duplicate);
+        assert_eq!(book.get("1").unwrap().order, socket);
+    }
+
+    #[test]
+    fn resync_rows_yield_to_socket_updates_made_during_the_resync() {
+        let mut book = OrderBook::new(100, 8);
+        book.apply(order("1", Pending, 0, Some(1)), Origin::Socket, 0, 5);
+        let mut modified = order("1", Pending, 0, Some(1));
+        modified.limit_price = Some(10.0);
+        // The resync began at batch 4; the socket updated the order at batch 5.
+        assert_eq!(
+            book.apply(modified.clone(), Origin::Resync, 0, 4),
+            Outcome::Superseded
+        );
+        assert_eq!(book.apply(modified, Origin::Resync, 0, 5), Outcome::Updated);
+    }
+
+    #[test]
+    fn history_is_capped() {
+        let mut book = OrderBook::new(100, 3);
+        for time in 0..10 {
+            book.apply(order("1", Pending, time, Some(time)), Origin::Socket, 0, 1);
+        }
+        let entry = book.get("1").unwrap();
+        assert_eq!(entry.history.len(), 3);
+        assert_eq!(entry.updates, 10);
+        assert_eq!(entry.history.back().unwrap().filled_qty, Some(9));
+    }
+
+    #[test]
+    fn eviction_drops_oldest_finished_orders_first() {
+        let mut book = OrderBook::new(100, 4);
+        for id in 0..100 {
+            let status = if id % 2 == 0 { Filled } else { Pending };
+            book.apply(order(&id.to_string(), status, 0, Some(1)), Origin::Socket, 0, 1);
+        }
+        book.apply(order("100", Pending, 0, Some(1)), Origin::Socket, 0, 1);
+        assert!(book.len() <= 100);
+        assert_eq!(book.evicted(), 2);
+        assert!(
+            book.get("0").is_none() && book.get("2").is_none(),
+            "oldest filled orders go first"
+        );
+        assert!(book.get("1").is_some() && book.get("4").is_some());
+        assert_eq!(book.counts().filled + book.counts().open, book.len() as u64);
+    }
+}

@@ -1,0 +1,180 @@
+//! The health of the stream, as data: connection state, subscriptions, counters, bad frames.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::fyers::model::EventKind;
+
+/// The connection as the feed last reported it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ConnectionState {
+    /// Not streaming, by choice.
+    #[default]
+    Disconnected,
+    Connecting,
+    Connected {
+        since: Instant,
+    },
+    Reconnecting {
+        attempt: u32,
+        next_at: Instant,
+        reason: String,
+    },
+    /// The server refused the token: no further attempts until a new one is given.
+    AuthRejected {
+        reason: String,
+    },
+}
+
+impl ConnectionState {
+    pub fn is_connected(&self) -> bool {
+        matches!(self, Self::Connected { .. })
+    }
+
+    /// A short label: "connected", "reconnecting"…
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Disconnected => "disconnected",
+            Self::Connecting => "connecting",
+            Self::Connected { .. } => "connected",
+            Self::Reconnecting { .. } => "reconnecting",
+            Self::AuthRejected { .. } => "auth_rejected",
+        }
+    }
+
+    /// The state as one JSON object, for headless status lines and logs.
+    pub fn to_json(&self, now: Instant) -> serde_json::Value {
+        let mut value = serde_json::json!({ "state": self.label() });
+        match self {
+            Self::Reconnecting {
+                attempt,
+                next_at,
+                reason,
+            } => {
+                value["attempt"] = (*attempt).into();
+                value["next_in_ms"] = (next_at.saturating_duration_since(now).as_millis() as u64).into();
+                value["reason"] = reason.as_str().into();
+            }
+            Self::AuthRejected { reason } => value["reason"] = reason.as_str().into(),
+            _ => {}
+        }
+        value
+    }
+}
+
+/// What the user asked to receive, and what the server has acknowledged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subscriptions {
+    pub wanted: BTreeSet<EventKind>,
+    pub acknowledged: BTreeSet<EventKind>,
+}
+
+impl Subscriptions {
+    /// Asked for but not acknowledged yet.
+    pub fn is_pending(&self, kind: EventKind) -> bool {
+        self.wanted.contains(&kind) != self.acknowledged.contains(&kind)
+    }
+}
+
+/// Count of one event type: all received, and new since its tab was last viewed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct KindCount {
+    pub total: u64,
+    pub unseen: u64,
+}
+
+/// A frame that could not be read, kept for inspection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadFrame {
+    pub received_ms: i64,
+    pub error: String,
+    /// The start of the payload (at most `BAD_FRAME_KEEP_BYTES`).
+    pub payload: String,
+    pub len: usize,
+}
+
+pub const BAD_FRAME_KEEP_BYTES: usize = 2048;
+
+impl BadFrame {
+    pub fn new(received_ms: i64, error: String, payload: &str) -> Self {
+        let mut end = payload.len().min(BAD_FRAME_KEEP_BYTES);
+        while !payload.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self {
+            received_ms,
+            error,
+            payload: payload[..end].to_owned(),
+            len: payload.len(),
+        }
+    }
+}
+
+/// The outcome of the last merge of REST snapshots.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResyncStatus {
+    pub last_ok_ms: Option<i64>,
+    /// Rows read and rows that changed the store, at the last success.
+    pub rows: u64,
+    pub changed: u64,
+    /// Set while resync is failing; cleared by the next success.
+    pub error: Option<String>,
+    pub failures: u64,
+}
+
+/// Frames per second over the last few seconds.
+#[derive(Debug, Clone, Default)]
+pub struct RateMeter {
+    /// (whole second since `origin`, frames in it), newest last.
+    buckets: VecDeque<(u64, u64)>,
+    origin: Option<Instant>,
+}
+
+impl RateMeter {
+    const WINDOW_SECS: u64 = 5;
+
+    pub fn record(&mut self, now: Instant, frames: u64) {
+        let origin = *self.origin.get_or_insert(now);
+        let second = now.duration_since(origin).as_secs();
+        match self.buckets.back_mut() {
+            Some((last, count)) if *last == second => *count += frames,
+            _ => self.buckets.push_back((second, frames)),
+        }
+        while self
+            .buckets
+            .front()
+            .is_some_and(|(s, _)| *s + Self::WINDOW_SECS < second)
+        {
+            self.buckets.pop_front();
+        }
+    }
+
+    /// Average over the last complete seconds of the window.
+    pub fn per_second(&self, now: Instant) -> f64 {
+        let Some(origin) = self.origin else { return 0.0 };
+        let current = now.duration_since(origin).as_secs();
+        let from = current.saturating_sub(Self::WINDOW_SECS);
+        let frames: u64 = self
+            .buckets
+            .iter()
+            .filter(|(s, _)| *s >= from && *s < current)
+            .map(|(_, c)| c)
+            .sum();
+        let span = (current - from).max(1);
+        frames as f64 / span as f64
+    }
+}
+
+/// A line of the reconnect log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionNote {
+    pub at_ms: i64,
+    pub text: String,
+}
+
+/// How long ago something happened, from a stored unix-millisecond time.
+pub fn age(now_ms: i64, then_ms: i64) -> Duration {
+    Duration::from_millis(now_ms.saturating_sub(then_ms).max(0) as u64)
+}

@@ -1,0 +1,336 @@
+//! The whole pipeline against the simulator over loopback: socket, REST resync, store.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::*;
+use orderwatch::feed::Command;
+use orderwatch::fyers::auth::Authorization;
+use orderwatch::fyers::model::EventKind;
+use orderwatch::sim::Fault;
+use orderwatch::store::ConnectionState;
+
+const ALL: [EventKind; 4] = EventKind::ALL;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_day_ends_equal_to_the_exchange() {
+    let sim = start_sim(day(11, 4_000, None)).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    sim.handle().finished().await;
+    assert_converges(&running, &sim, Duration::from_secs(20)).await;
+    let store = running.store.read();
+    assert_eq!(store.bad_frames(), 0);
+    assert_eq!(store.reconnects(), 0);
+    assert!(
+        store.orders.len() > 500,
+        "a day has many orders: {}",
+        store.orders.len()
+    );
+    assert!(store.trades().len() > 100);
+    assert!(store.general().len() > 0);
+    let aggregates = store.aggregates();
+    assert!(
+        aggregates.orders.filled > 0 && aggregates.orders.rejected > 0 && aggregates.orders.cancelled > 0
+    );
+    let book = sim.handle().book();
+    let traded: f64 = book.trades.values().filter_map(|trade| trade.trade_value).sum();
+    assert!((aggregates.traded_value - traded).abs() < 0.01 * book.trades.len() as f64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_lose_nothing() {
+    let sim = start_sim(day(12, 6_000, Some(1_500.0))).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    for drop in 1..=6 {
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        sim.handle().inject(Fault::DropConnections);
+        let back = wait_until(Duration::from_secs(5), || {
+            running.store.read().reconnects() >= drop && running.store.read().connection.is_connected()
+        })
+        .await;
+        assert!(back, "did not reconnect after drop {drop}");
+    }
+    sim.handle().finished().await;
+    assert_converges(&running, &sim, Duration::from_secs(20)).await;
+    let store = running.store.read();
+    assert!(store.reconnects() >= 5, "reconnects: {}", store.reconnects());
+    assert!(store.resync.last_ok_ms.is_some());
+    let upgrades = sim.handle().stats().upgrades.load(Ordering::SeqCst);
+    assert!(
+        upgrades <= 1 + 6 * 2,
+        "reconnects without a storm: {upgrades} upgrades"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_stops_all_attempts() {
+    let sim = start_sim(day(13, 100, None)).await;
+    let mut config = feed_config(&sim);
+    config.auth = Some(Authorization::parse("SIMAPP1234-100:wrong-token").unwrap());
+    let running = start_feed(config);
+    let rejected = wait_until(Duration::from_secs(5), || {
+        matches!(
+            running.store.read().connection,
+            ConnectionState::AuthRejected { .. }
+        )
+    })
+    .await;
+    assert!(rejected, "state: {:?}", running.store.read().connection);
+    // Backoff here starts at 50 ms: a client that kept trying would rack up attempts.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sim.handle().stats().upgrades.load(Ordering::SeqCst), 1);
+    assert!(matches!(
+        running.store.read().connection,
+        ConnectionState::AuthRejected { .. }
+    ));
+
+    // A good token brings the stream back.
+    running
+        .handle
+        .command(Command::SetAuthorization(sim.authorization()))
+        .await
+        .unwrap();
+    let connected = wait_until(Duration::from_secs(5), || {
+        running.store.read().connection.is_connected()
+    })
+    .await;
+    assert!(connected, "state: {:?}", running.store.read().connection);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_mid_stream_is_one_attempt_then_auth_rejected() {
+    let sim = start_sim(day(14, 1_000_000, Some(200.0))).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sim.handle().inject(Fault::ExpireToken);
+    let rejected = wait_until(Duration::from_secs(5), || {
+        matches!(
+            running.store.read().connection,
+            ConnectionState::AuthRejected { .. }
+        )
+    })
+    .await;
+    assert!(rejected, "state: {:?}", running.store.read().connection);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let handle = sim.handle();
+    let stats = handle.stats();
+    assert_eq!(
+        stats.upgrades_refused.load(Ordering::SeqCst),
+        1,
+        "one attempt after expiry, no storm"
+    );
+
+    sim.handle().renew_token();
+    running
+        .handle
+        .command(Command::SetAuthorization(sim.authorization()))
+        .await
+        .unwrap();
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().pause();
+    assert_converges(&running, &sim, Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_connection_is_detected_and_replaced() {
+    let sim = start_sim(day(15, 1_000_000, Some(100.0))).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Silent for far longer than dead_after (1.5 s), socket left open.
+    sim.handle().inject(Fault::Stall(Duration::from_secs(30)));
+    let replaced = wait_until(Duration::from_secs(6), || {
+        let store = running.store.read();
+        store.reconnects() >= 1 && store.connection.is_connected()
+    })
+    .await;
+    assert!(replaced, "state: {:?}", running.store.read().connection);
+    let log: Vec<String> = running
+        .store
+        .read()
+        .connection_log()
+        .map(|note| note.text.clone())
+        .collect();
+    assert!(
+        log.iter().any(|note| note.contains("no frame or pong")),
+        "{log:#?}"
+    );
+    sim.handle().pause();
+    assert_converges(&running, &sim, Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_duplicate_and_reordered_frames_are_survived() {
+    let sim = start_sim(day(16, 5_000, Some(2_000.0))).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    let handle = sim.handle();
+    handle.inject(Fault::Malformed(6));
+    handle.inject(Fault::Oversized(2));
+    handle.inject(Fault::Duplicate(300));
+    handle.inject(Fault::Reorder(60));
+    handle.resume();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    handle.inject(Fault::Malformed(6));
+    handle.finished().await;
+    assert_converges(&running, &sim, Duration::from_secs(20)).await;
+    let store = running.store.read();
+    assert_eq!(
+        store.bad_frames(),
+        14,
+        "6 + 6 malformed (incl. binary) and 2 oversized"
+    );
+    assert_eq!(store.recent_bad_frames().count(), 14);
+    assert!(
+        store.recent_bad_frames().any(|bad| bad.error.contains("limit")),
+        "an oversized frame is named"
+    );
+    assert!(store.recent_bad_frames().any(|bad| bad.error.contains("binary")));
+    assert!(
+        store.duplicates() >= 250,
+        "duplicates counted: {}",
+        store.duplicates()
+    );
+    assert!(
+        store.stale() >= 30,
+        "reordered updates kept out: {}",
+        store.stale()
+    );
+    assert_eq!(store.reconnects(), 0, "bad frames do not cost the connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_subscribed_kinds_arrive() {
+    let sim = start_sim(day(17, 2_000, None)).await;
+    let mut config = feed_config(&sim);
+    config.subscriptions = BTreeSet::from([EventKind::Orders, EventKind::General]);
+    let running = start_feed(config);
+    wait_subscribed(&running, &[EventKind::Orders, EventKind::General]).await;
+    sim.handle().resume();
+    sim.handle().finished().await;
+    let book = sim.handle().book();
+    let all_orders = wait_until(Duration::from_secs(10), || {
+        running.store.read().orders.len() == book.orders.len()
+    })
+    .await;
+    assert!(all_orders);
+    let store = running.store.read();
+    assert_eq!(store.trades().len(), 0);
+    assert_eq!(store.positions().len(), 0);
+    assert_eq!(store.count(EventKind::Trades).total, 0);
+    assert!(store.count(EventKind::General).total > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_unsubscribe_stops_that_kind() {
+    let sim = start_sim(day(18, 1_000_000, Some(400.0))).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    assert!(wait_until(Duration::from_secs(5), || running.store.read().trades().len() > 5).await);
+    let without_trades = BTreeSet::from([EventKind::Orders, EventKind::Positions, EventKind::General]);
+    running
+        .handle
+        .command(Command::SetSubscriptions(without_trades))
+        .await
+        .unwrap();
+    wait_subscribed(
+        &running,
+        &[EventKind::Orders, EventKind::Positions, EventKind::General],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (trades, orders) = {
+        let store = running.store.read();
+        (store.trades().len(), store.orders.len())
+    };
+    let truth_trades = sim.handle().book().trades.len();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert!(
+        sim.handle().book().trades.len() > truth_trades + 5,
+        "the exchange kept trading"
+    );
+    {
+        let store = running.store.read();
+        assert_eq!(store.trades().len(), trades, "no trades after unsubscribing");
+        assert!(store.orders.len() > orders, "orders still stream");
+    }
+
+    // Subscribing again pulls the trades missed meanwhile from REST.
+    running
+        .handle
+        .command(Command::SetSubscriptions(ALL.into()))
+        .await
+        .unwrap();
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().pause();
+    assert_converges(&running, &sim, Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_rest_api_does_not_stop_the_stream() {
+    let sim = start_sim(day(19, 1_000_000, Some(300.0))).await;
+    sim.handle().inject(Fault::RestDown(true));
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    let reported = wait_until(Duration::from_secs(5), || {
+        let store = running.store.read();
+        store.resync.error.is_some() && store.resync.failures >= 2 && store.orders.len() > 10
+    })
+    .await;
+    assert!(reported, "resync: {:?}", running.store.read().resync);
+    let error = running.store.read().resync.error.clone().unwrap_or_default();
+    assert!(error.contains("503"), "{error}");
+    // Retries back off (100 ms doubling to 500 ms here): a handful of calls, not hundreds.
+    let calls = sim.handle().stats().rest_calls.load(Ordering::SeqCst);
+    assert!(calls < 30, "{calls} REST calls");
+
+    sim.handle().inject(Fault::RestDown(false));
+    let recovered = wait_until(Duration::from_secs(5), || {
+        running.store.read().resync.error.is_none()
+    })
+    .await;
+    assert!(recovered, "resync: {:?}", running.store.read().resync);
+    sim.handle().pause();
+    assert_converges(&running, &sim, Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_and_connect_commands() {
+    let sim = start_sim(day(20, 1_000_000, Some(200.0))).await;
+    let running = start_feed(feed_config(&sim));
+    wait_subscribed(&running, &ALL).await;
+    running.handle.command(Command::Disconnect).await.unwrap();
+    let stopped = wait_until(Duration::from_secs(3), || {
+        running.store.read().connection == ConnectionState::Disconnected
+    })
+    .await;
+    assert!(stopped);
+    assert!(
+        wait_until(Duration::from_secs(3), || sim
+            .handle()
+            .stats()
+            .connections_open
+            .load(Ordering::SeqCst)
+            == 0)
+        .await
+    );
+    running.handle.command(Command::Connect).await.unwrap();
+    wait_subscribed(&running, &ALL).await;
+    running.handle.command(Command::Shutdown).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(3), running.task)
+        .await
+        .expect("feed stops")
+        .unwrap();
+}
