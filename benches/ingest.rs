@@ -1,1 +1,170 @@
-fn main() {}
+//! Ingest throughput: parse only; parse + apply to the store; end to end from the simulator over
+//! loopback into the store. Targets on a 2-core machine: parse + apply ≥ 1,000,000 order frames/s,
+//! end to end ≥ 300,000 frames/s.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use orderwatch::feed::{self, FeedConfig};
+use orderwatch::fyers::model::{Event, EventKind};
+use orderwatch::fyers::wire::{self, Frame};
+use orderwatch::sim::{Day, DayConfig, Sim, SimConfig};
+use orderwatch::store::{Origin, Store};
+use parking_lot::RwLock;
+
+const BATCH: usize = 4096;
+
+/// Raw frames of a simulated day: (all frames, order frames only).
+fn day_frames(steps: u64) -> (Vec<String>, Vec<String>) {
+    let mut day = Day::new(DayConfig::default());
+    let mut all = Vec::new();
+    for _ in 0..steps {
+        all.extend(day.step(None).iter().map(wire::to_raw_frame));
+    }
+    let orders = all
+        .iter()
+        .filter(|frame| frame.contains(r#""orders":"#))
+        .cloned()
+        .collect();
+    (all, orders)
+}
+
+/// The same frames with ids no earlier round used, so every round inserts new orders and trades.
+fn fresh(frames: &[String], round: u64) -> Vec<String> {
+    let id = format!(r#""id":"r{round}-"#);
+    let fill = format!(r#""id_fill":"r{round}-"#);
+    frames
+        .iter()
+        .map(|frame| frame.replace(r#""id":""#, &id).replace(r#""id_fill":""#, &fill))
+        .collect()
+}
+
+/// Parses as the feed does: a batch at a time, split over the two cores.
+fn parse(frames: &[String]) -> Vec<Event> {
+    wire::parse_batch(frames, |frame| wire::parse_text(frame))
+        .into_iter()
+        .filter_map(|frame| match frame {
+            Ok(Frame::Event(event)) => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One core only.
+fn parse_serial(frames: &[String]) -> Vec<Event> {
+    frames
+        .iter()
+        .filter_map(|frame| match wire::parse_text(frame) {
+            Ok(Frame::Event(event)) => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+fn parse_and_apply(store: &mut Store, frames: &[String]) {
+    for chunk in frames.chunks(BATCH) {
+        let events = parse(chunk);
+        black_box(store.apply_batch(events, Vec::new(), Origin::Socket));
+    }
+}
+
+fn offline(c: &mut Criterion) {
+    let (all, orders) = day_frames(60_000);
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(orders.len() as u64));
+    group.bench_function("parse/order_frames/one_core", |b| {
+        b.iter(|| black_box(parse_serial(&orders)))
+    });
+    group.bench_function("parse/order_frames", |b| {
+        b.iter(|| {
+            for chunk in orders.chunks(BATCH) {
+                black_box(parse(chunk));
+            }
+        })
+    });
+    let mut round = 0;
+    group.bench_function("parse_apply/order_frames", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                (Store::default(), fresh(&orders, round))
+            },
+            |(mut store, frames)| {
+                parse_and_apply(&mut store, &frames);
+                store
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.throughput(Throughput::Elements(all.len() as u64));
+    group.bench_function("parse_apply/mixed_frames", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                (Store::default(), fresh(&all, round))
+            },
+            |(mut store, frames)| {
+                parse_and_apply(&mut store, &frames);
+                store
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (all, _) = day_frames(40_000);
+    let config = SimConfig {
+        start_paused: true,
+        rate: None,
+        realtime_clock: false,
+        ..SimConfig::default()
+    };
+    let sim = runtime
+        .block_on(Sim::start(config, ([127, 0, 0, 1], 0).into()))
+        .unwrap();
+    let store = Arc::new(RwLock::new(Store::default()));
+    let feed_config = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
+    let _feed = runtime.block_on(async { feed::spawn(feed_config, store.clone(), Box::new(|| {}), None) });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.read().subscriptions.acknowledged.len() < EventKind::ALL.len() {
+        assert!(Instant::now() < deadline, "feed did not subscribe");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let handle = sim.handle();
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(all.len() as u64));
+    group.sample_size(10);
+    let mut round = 0;
+    group.bench_function("end_to_end/simulator_loopback_store", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                round += 1;
+                let frames = fresh(&all, round);
+                let target = store.read().frames() + frames.len() as u64;
+                let started = Instant::now();
+                handle.replay(frames);
+                // Sleep between looks: a spinning watcher would take one of the two cores.
+                while store.read().frames() < target {
+                    std::thread::sleep(Duration::from_micros(500));
+                }
+                total += started.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+    drop(sim);
+}
+
+criterion_group!(benches, offline, end_to_end);
+criterion_main!(benches);

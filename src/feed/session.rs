@@ -230,16 +230,16 @@ impl Feed {
         let mut bad = Vec::new();
         let mut acknowledged = None;
         let mut to_resync = BTreeSet::new();
-        for message in batch {
-            let parsed = match &message {
-                Message::Text(text) => wire::parse_text(text.as_str()),
-                Message::Binary(bytes) => wire::parse_binary(bytes),
-                Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => continue,
-            };
+        let parsed = wire::parse_batch(&batch, |message| match message {
+            Message::Text(text) => Some(wire::parse_text(text.as_str())),
+            Message::Binary(bytes) => Some(wire::parse_binary(bytes)),
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => None,
+        });
+        for (message, parsed) in batch.iter().zip(parsed) {
             match parsed {
-                Ok(Frame::Event(event)) => events.push(event),
-                Ok(Frame::Pong) => {}
-                Ok(Frame::Ack { message }) => {
+                None | Some(Ok(Frame::Pong)) => {}
+                Some(Ok(Frame::Event(event))) => events.push(event),
+                Some(Ok(Frame::Ack { message })) => {
                     // Answers to unsubscribe messages are not awaited.
                     if message.to_ascii_lowercase().contains("unsub") {
                         continue;
@@ -249,8 +249,8 @@ impl Feed {
                         acknowledged = Some(ack.target);
                     }
                 }
-                Err(err) => {
-                    let payload = match &message {
+                Some(Err(err)) => {
+                    let payload = match message {
                         Message::Text(text) => text.as_str(),
                         _ => "<binary>",
                     };

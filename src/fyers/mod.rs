@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod codes;
+mod fast;
 pub mod model;
 pub mod rest;
 pub mod socket;

@@ -247,6 +247,21 @@ impl Exchange {
         }
     }
 
+    /// Publishes prepared raw frames as they are (benchmarks, replays of captured days). Each is
+    /// routed by the first data key it contains, without parsing: replay is for frames the caller
+    /// made, and a garbled one goes to every connection.
+    pub fn replay(&mut self, frames: Vec<String>) {
+        for text in frames {
+            let slist = ["orders", "positions", "trades", "pricealerts", "edis", "login"]
+                .into_iter()
+                .find(|key| text.contains(&format!("\"{key}\":")));
+            self.push(LogEntry {
+                slist,
+                frame: LogFrame::Text(Utf8Bytes::from(text)),
+            });
+        }
+    }
+
     /// Flushes held-back frames (the day is over).
     fn release_all(&mut self) {
         for (_, entry, _) in std::mem::take(&mut self.held) {

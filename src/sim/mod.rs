@@ -101,6 +101,16 @@ impl SimHandle {
         self.shared.inject(fault);
     }
 
+    /// Sends prepared raw frames to every connection, in order, as fast as they read.
+    pub fn replay(&self, frames: Vec<String>) {
+        let end = {
+            let mut exchange = self.shared.exchange.lock();
+            exchange.replay(frames);
+            exchange.log_end()
+        };
+        self.shared.log_end.send_replace(end);
+    }
+
     /// Starts (or continues) generating the day.
     pub fn resume(&self) {
         self.shared.generating.send_replace(true);

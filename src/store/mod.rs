@@ -7,7 +7,8 @@ mod status;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use indexmap::IndexMap;
+/// Keys are ids the exchange assigns, not attacker-chosen: a fast hasher is safe here.
+type IndexMap<K, V> = indexmap::IndexMap<K, V, foldhash::fast::RandomState>;
 
 use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, PositionSide, Text, Trade};
 
@@ -130,8 +131,8 @@ impl Store {
     pub fn new(config: StoreConfig) -> Self {
         Self {
             orders: OrderBook::new(config.max_orders, config.max_history_per_order),
-            trades: IndexMap::new(),
-            positions: IndexMap::new(),
+            trades: IndexMap::default(),
+            positions: IndexMap::default(),
             general: VecDeque::new(),
             counts: [KindCount::default(); 4],
             traded_value: 0.0,

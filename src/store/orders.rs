@@ -2,7 +2,8 @@
 
 use std::collections::VecDeque;
 
-use indexmap::IndexMap;
+/// Keys are ids the exchange assigns, not attacker-chosen: a fast hasher is safe here.
+type IndexMap<K, V> = indexmap::IndexMap<K, V, foldhash::fast::RandomState>;
 
 use crate::fyers::model::{Order, OrderStatus, Text};
 
@@ -145,7 +146,7 @@ pub struct OrderBook {
 impl OrderBook {
     pub fn new(max_orders: usize, max_history: usize) -> Self {
         Self {
-            entries: IndexMap::new(),
+            entries: IndexMap::default(),
             counts: OrderCounts::default(),
             seq: 0,
             max_orders: max_orders.max(1),
