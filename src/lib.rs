@@ -5,3 +5,4 @@ pub mod fyers;
 pub mod headless;
 pub mod sim;
 pub mod store;
+pub mod ui;

@@ -24,24 +24,16 @@ const VERSION: &str = concat!(
 #[derive(Parser)]
 #[command(name = "orderwatch", version = VERSION, about = "A live monitor for a Fyers trading account")]
 struct Cli {
-    /// Run on the built-in exchange simulator instead of a Fyers account.
-    #[arg(long)]
-    demo: bool,
+    #[command(flatten)]
+    connect: ConnectArgs,
     #[command(subcommand)]
     mode: Option<Mode>,
 }
 
-#[derive(Subcommand)]
-enum Mode {
-    /// No window: stream every event as one JSON line on stdout.
-    Headless(HeadlessArgs),
-    /// Run the exchange simulator alone, for other clients and manual testing.
-    Sim(SimArgs),
-}
-
+/// Where the stream comes from.
 #[derive(Args)]
-struct HeadlessArgs {
-    /// Stream from an in-process simulator.
+struct ConnectArgs {
+    /// Run on the built-in exchange simulator instead of a Fyers account.
     #[arg(long)]
     demo: bool,
     /// Steps per second of the demo simulator (0: as fast as possible).
@@ -54,6 +46,20 @@ struct HeadlessArgs {
     /// APP_ID:ACCESS_TOKEN, as the Fyers SDKs take it.
     #[arg(long, env = "ORDERWATCH_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// No window: stream every event as one JSON line on stdout.
+    Headless(HeadlessArgs),
+    /// Run the exchange simulator alone, for other clients and manual testing.
+    Sim(SimArgs),
+}
+
+#[derive(Args)]
+struct HeadlessArgs {
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// Event types, comma separated.
     #[arg(long, default_value = "OnOrders,OnTrades,OnPositions,OnGeneral")]
     events: String,
@@ -63,13 +69,6 @@ struct HeadlessArgs {
     /// Exit when no data event arrived for this many seconds.
     #[arg(long)]
     idle_exit: Option<f64>,
-}
-
-/// The headless arguments on their own, for the demo's defaults.
-#[derive(Parser)]
-struct Standalone {
-    #[command(flatten)]
-    args: HeadlessArgs,
 }
 
 #[derive(Args)]
@@ -110,17 +109,7 @@ fn main() -> ExitCode {
     let result = match cli.mode {
         Some(Mode::Sim(args)) => runtime.block_on(run_sim(args)),
         Some(Mode::Headless(args)) => return runtime.block_on(run_headless(args)),
-        None => {
-            // The window is not built yet: the demo streams to the terminal meanwhile.
-            if !cli.demo {
-                eprintln!(
-                    "orderwatch: the window is not built yet; try `orderwatch --demo` or `orderwatch headless`"
-                );
-                return ExitCode::from(2);
-            }
-            let Standalone { args } = Standalone::parse_from(["orderwatch", "--demo"]);
-            return runtime.block_on(run_headless(args));
-        }
+        None => run_desktop(&runtime, &cli.connect),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,15 +122,56 @@ fn main() -> ExitCode {
 
 fn sim_config(seed: u64, rate: f64, steps: Option<u64>) -> SimConfig {
     SimConfig {
-        day: DayConfig {
-            seed,
-            ..DayConfig::default()
-        },
+        day: DayConfig { seed, start_epoch: today_market_open(), ..DayConfig::default() },
         rate: (rate > 0.0).then_some(rate),
         steps,
         realtime_clock: rate > 0.0,
         ..SimConfig::default()
     }
+}
+
+/// 09:15 IST today, when the exchange opens.
+fn today_market_open() -> i64 {
+    let ist_offset = 5 * 3600 + 30 * 60;
+    let now = chrono::Utc::now().timestamp();
+    let ist_midnight = (now + ist_offset).div_euclid(86_400) * 86_400 - ist_offset;
+    ist_midnight + 9 * 3600 + 15 * 60
+}
+
+/// The feed's configuration for the command line's choice, the account badge, and the demo
+/// simulator (kept alive by the caller).
+async fn connection(
+    connect: &ConnectArgs,
+    warmup_steps: u64,
+) -> Result<(FeedConfig, String, Option<Sim>), (ExitCode, String)> {
+    if connect.demo {
+        let config = SimConfig { warmup_steps, ..sim_config(1, connect.rate, None) };
+        let sim = Sim::start(config, ([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|err| (ExitCode::FAILURE, format!("cannot start the simulator: {err}")))?;
+        let feed = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
+        return Ok((feed, "Demo".to_owned(), Some(sim)));
+    }
+    match connect.access_token.as_deref().map(Authorization::parse) {
+        Some(Ok(auth)) => {
+            let account = auth.app_id().to_owned();
+            Ok((FeedConfig::new(&connect.socket_url, &connect.rest_url, Some(auth)), account, None))
+        }
+        Some(Err(err)) => Err((ExitCode::from(2), err.to_string())),
+        None => Err((
+            ExitCode::from(2),
+            "give --access-token APP_ID:ACCESS_TOKEN (or ORDERWATCH_ACCESS_TOKEN), or --demo".to_owned(),
+        )),
+    }
+}
+
+fn run_desktop(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs) -> anyhow::Result<()> {
+    // The demo opens on a day under way: about an hour of trading is played before the window shows.
+    let (config, account, sim) =
+        runtime.block_on(connection(connect, 1_200)).map_err(|(_, err)| anyhow::anyhow!(err))?;
+    let result = orderwatch::ui::run_desktop(runtime, config, account).map_err(|err| anyhow::anyhow!(err));
+    drop(sim);
+    result
 }
 
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
@@ -169,29 +199,11 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sim;
-    let mut config = if args.demo {
-        sim = match Sim::start(sim_config(1, args.rate, None), ([127, 0, 0, 1], 0).into()).await {
-            Ok(sim) => sim,
-            Err(err) => {
-                eprintln!("orderwatch: cannot start the simulator: {err}");
-                return ExitCode::FAILURE;
-            }
-        };
-        FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()))
-    } else {
-        let Some(token) = args.access_token.as_deref() else {
-            eprintln!(
-                "orderwatch: give --access-token APP_ID:ACCESS_TOKEN (or ORDERWATCH_ACCESS_TOKEN), or --demo"
-            );
-            return ExitCode::from(2);
-        };
-        match Authorization::parse(token) {
-            Ok(auth) => FeedConfig::new(&args.socket_url, &args.rest_url, Some(auth)),
-            Err(err) => {
-                eprintln!("orderwatch: {err}");
-                return ExitCode::from(2);
-            }
+    let (mut config, _account, _sim) = match connection(&args.connect, 0).await {
+        Ok(connection) => connection,
+        Err((code, err)) => {
+            eprintln!("orderwatch: {err}");
+            return code;
         }
     };
     config.subscriptions = subscriptions;

@@ -39,6 +39,8 @@ pub enum Command {
     Resync,
     /// A new token (after a login): reconnects with it.
     SetAuthorization(Authorization),
+    /// The user has looked at this kind's tab: its "new" count starts again from zero.
+    MarkSeen(EventKind),
     Shutdown,
 }
 
@@ -339,6 +341,10 @@ impl Feed {
                 Flow::Continue
             }
             Command::Resync => Flow::Continue,
+            Command::MarkSeen(kind) => {
+                self.mark_seen(kind);
+                Flow::Continue
+            }
             Command::SetAuthorization(auth) => {
                 self.config.auth = Some(auth);
                 self.rest = None;
@@ -364,6 +370,11 @@ impl Feed {
         if let Some(tap) = &self.tap {
             let _ = tap.send(Tap::Status(status)).await;
         }
+    }
+
+    fn mark_seen(&self, kind: EventKind) {
+        self.store.write().mark_seen(kind);
+        (self.repaint)();
     }
 
     fn rest_client(&mut self) -> Option<RestClient> {

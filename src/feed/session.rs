@@ -117,6 +117,7 @@ impl Feed {
                             resync.queued.extend(self.store.read().subscriptions.wanted.iter().copied());
                         }
                     }
+                    Some(Command::MarkSeen(kind)) => self.mark_seen(kind),
                     Some(Command::Connect) => {}
                 },
                 message = stream.next() => {

@@ -119,6 +119,8 @@ pub struct SimConfig {
     pub realtime_clock: bool,
     /// Generate nothing until `SimHandle::resume` (tests connect first).
     pub start_paused: bool,
+    /// Steps played at once on start, on the virtual clock, so a demo opens on a day under way.
+    pub warmup_steps: u64,
 }
 
 impl Default for SimConfig {
@@ -131,6 +133,7 @@ impl Default for SimConfig {
             steps: None,
             realtime_clock: true,
             start_paused: false,
+            warmup_steps: 0,
         }
     }
 }
@@ -289,6 +292,17 @@ fn malformed(n: usize) -> LogEntry {
 
 /// The generator: steps the day at the configured rate and publishes the frames.
 pub(super) async fn generate(shared: Arc<Shared>, config: SimConfig) {
+    if config.warmup_steps > 0 {
+        let end = {
+            let mut exchange = shared.exchange.lock();
+            for _ in 0..config.warmup_steps {
+                let events = exchange.day.step(None);
+                exchange.publish(&events);
+            }
+            exchange.log_end()
+        };
+        shared.log_end.send_replace(end);
+    }
     let mut generating = shared.generating.subscribe();
     let period = config
         .rate

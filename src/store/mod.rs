@@ -112,7 +112,18 @@ pub struct Store {
     pub resync: ResyncStatus,
     reconnects: u64,
     connection_log: VecDeque<ConnectionNote>,
+    pnl_history: VecDeque<PnlPoint>,
 }
+
+/// Total P&L of all positions at a moment, for the intraday chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PnlPoint {
+    pub at_ms: i64,
+    pub total: f64,
+}
+
+/// Points kept for the chart: a trading day at one point a second needs ~22,500.
+const MAX_PNL_POINTS: usize = 30_000;
 
 impl Default for Store {
     fn default() -> Self {
@@ -150,6 +161,7 @@ impl Store {
             resync: ResyncStatus::default(),
             reconnects: 0,
             connection_log: VecDeque::new(),
+            pnl_history: VecDeque::new(),
             config,
         }
     }
@@ -182,9 +194,11 @@ impl Store {
             outcomes: Vec::with_capacity(events.len()),
             bad_frames: 0,
         };
+        let mut positions_changed = false;
         for event in events {
             let kind = event.kind();
             let outcome = self.apply_one(event, origin, received_ms, batch);
+            positions_changed |= kind == EventKind::Positions && outcome.changed();
             match outcome {
                 Outcome::Duplicate if origin == Origin::Socket => self.duplicates += 1,
                 Outcome::Stale => self.stale += 1,
@@ -201,6 +215,9 @@ impl Store {
         for frame in bad {
             self.record_bad_frame(frame);
             report.bad_frames += 1;
+        }
+        if positions_changed {
+            self.record_pnl(received_ms);
         }
         let frames = report.outcomes.len() as u64 + report.bad_frames;
         if origin == Origin::Socket && frames > 0 {
@@ -266,6 +283,26 @@ impl Store {
                 Outcome::New
             }
         }
+    }
+
+    /// One point a second at most: a newer total in the same second replaces the last point.
+    fn record_pnl(&mut self, at_ms: i64) {
+        let total = self.positions.values().map(|entry| entry.position.pl.unwrap_or(0.0)).sum();
+        let point = PnlPoint { at_ms, total };
+        match self.pnl_history.back_mut() {
+            Some(last) if last.at_ms / 1000 == at_ms / 1000 => *last = point,
+            _ => {
+                if self.pnl_history.len() >= MAX_PNL_POINTS {
+                    self.pnl_history.pop_front();
+                }
+                self.pnl_history.push_back(point);
+            }
+        }
+    }
+
+    /// Total P&L over the day, oldest first.
+    pub fn pnl_history(&self) -> impl DoubleEndedIterator<Item = &PnlPoint> + ExactSizeIterator {
+        self.pnl_history.iter()
     }
 
     fn record_bad_frame(&mut self, frame: BadFrame) {
@@ -341,7 +378,7 @@ impl Store {
     }
 
     /// Oldest first.
-    pub fn general(&self) -> impl ExactSizeIterator<Item = &GeneralEntry> {
+    pub fn general(&self) -> impl DoubleEndedIterator<Item = &GeneralEntry> + ExactSizeIterator {
         self.general.iter()
     }
 
@@ -354,7 +391,7 @@ impl Store {
         self.bad_frames
     }
 
-    pub fn recent_bad_frames(&self) -> impl ExactSizeIterator<Item = &BadFrame> {
+    pub fn recent_bad_frames(&self) -> impl DoubleEndedIterator<Item = &BadFrame> + ExactSizeIterator {
         self.recent_bad_frames.iter()
     }
 
@@ -383,7 +420,7 @@ impl Store {
         self.reconnects
     }
 
-    pub fn connection_log(&self) -> impl ExactSizeIterator<Item = &ConnectionNote> {
+    pub fn connection_log(&self) -> impl DoubleEndedIterator<Item = &ConnectionNote> + ExactSizeIterator {
         self.connection_log.iter()
     }
 }

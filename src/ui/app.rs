@@ -1,0 +1,269 @@
+//! The app shell: reads the store once per frame, lays out the bar, cards, banners and tabs, and
+//! turns what the user asked for into feed commands after drawing.
+
+use std::time::{Duration, Instant};
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::diagnostics::diagnostics_ui;
+use super::general::GeneralView;
+use super::orders::{self, OrdersView};
+use super::positions::positions_ui;
+use super::stats::stats_ui;
+use super::toolbar::toolbar_ui;
+use super::trades::TradesView;
+use super::{Intent, Tab, theme};
+use crate::feed::{Command, FeedHandle, SharedStore};
+use crate::store::{ConnectionState, Store};
+
+/// A message the user must see, until dismissed.
+struct Banner {
+    key: String,
+    error: bool,
+    text: String,
+}
+
+pub struct OrderwatchApp {
+    store: SharedStore,
+    feed: FeedHandle,
+    account: String,
+    tab: Tab,
+    orders: OrdersView,
+    trades: TradesView,
+    general: GeneralView,
+    focus_search: bool,
+    dismissed: Vec<String>,
+    /// Bad frames already acknowledged by dismissing their banner.
+    bad_frames_dismissed: u64,
+    /// A command the feed could not take (it is busy or stopped).
+    command_error: Option<String>,
+    /// Per event kind, the total at which "mark seen" was last sent.
+    seen_sent: [u64; 4],
+}
+
+impl OrderwatchApp {
+    pub fn new(store: SharedStore, feed: FeedHandle, account: impl Into<String>) -> Self {
+        Self {
+            store,
+            feed,
+            account: account.into(),
+            tab: Tab::Orders,
+            orders: OrdersView::default(),
+            trades: TradesView::default(),
+            general: GeneralView::default(),
+            focus_search: false,
+            dismissed: Vec::new(),
+            bad_frames_dismissed: 0,
+            command_error: None,
+            seen_sent: [0; 4],
+        }
+    }
+
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    fn send(&mut self, command: Command) {
+        if let Err(err) = self.feed.send(command) {
+            self.command_error = Some(format!("Could not do that: {err}"));
+        }
+    }
+
+    fn apply(&mut self, intent: Intent, ctx: &egui::Context) {
+        match intent {
+            Intent::Connect => self.send(Command::Connect),
+            Intent::Disconnect => self.send(Command::Disconnect),
+            Intent::Resync => self.send(Command::Resync),
+            Intent::Subscribe(kind, on) => {
+                let mut kinds = self.store.read().subscriptions.wanted.clone();
+                if on {
+                    kinds.insert(kind);
+                } else {
+                    kinds.remove(&kind);
+                }
+                self.send(Command::SetSubscriptions(kinds));
+            }
+            Intent::SetDark(dark) => ctx.set_theme(if dark { egui::Theme::Dark } else { egui::Theme::Light }),
+        }
+    }
+
+    /// 1–5 switch tabs (unless typing), Ctrl+F searches, Esc clears the search or closes the detail.
+    fn keys(&mut self, ctx: &egui::Context) {
+        let find = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+        if ctx.input_mut(|input| input.consume_shortcut(&find)) {
+            self.focus_search = true;
+        }
+        if ctx.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Escape)) {
+            let search = match self.tab {
+                Tab::Orders => Some(&mut self.orders.search),
+                Tab::Trades => Some(&mut self.trades.search),
+                Tab::General => Some(&mut self.general.search),
+                Tab::Positions | Tab::Diagnostics => None,
+            };
+            match search {
+                Some(search) if !search.is_empty() => search.clear(),
+                _ => self.orders.selected = None,
+            }
+        }
+        if !ctx.egui_wants_keyboard_input() {
+            for tab in Tab::ALL {
+                if ctx.input_mut(|input| input.consume_key(Modifiers::NONE, tab.key())) {
+                    self.tab = tab;
+                }
+            }
+        }
+    }
+
+    fn banners(&self, store: &Store) -> Vec<Banner> {
+        let mut banners = Vec::new();
+        if let ConnectionState::AuthRejected { reason } = &store.connection {
+            banners.push(Banner {
+                key: format!("auth {reason}"),
+                error: true,
+                text: format!("Session rejected: {reason}. Give a new access token to stream again."),
+            });
+        }
+        if let Some(error) = &store.resync.error {
+            banners.push(Banner {
+                key: "resync".to_owned(),
+                error: false,
+                text: format!(
+                    "REST resync is failing: {error}. Live updates still stream; missed ones arrive once it recovers."
+                ),
+            });
+        }
+        if store.bad_frames() >= 3 && store.bad_frames() > self.bad_frames_dismissed {
+            banners.push(Banner {
+                key: "bad frames".to_owned(),
+                error: false,
+                text: format!(
+                    "{} frames could not be read and were skipped. See Diagnostics for what they contained.",
+                    store.bad_frames()
+                ),
+            });
+        }
+        if let Some(error) = &self.command_error {
+            banners.push(Banner { key: "command".to_owned(), error: true, text: error.clone() });
+        }
+        banners.retain(|banner| !self.dismissed.contains(&banner.key));
+        banners
+    }
+
+    fn banners_ui(&mut self, ui: &mut egui::Ui, banners: Vec<Banner>) {
+        let palette = theme::palette(ui);
+        for banner in banners {
+            let fill = if banner.error { palette.banner_error } else { palette.banner_warning };
+            egui::Frame::new().fill(fill).inner_margin(egui::Margin::symmetric(10, 6)).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(if banner.error { "!" } else { "i" }).strong());
+                    ui.label(&banner.text);
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.small_button("Dismiss").clicked() {
+                            match banner.key.as_str() {
+                                "bad frames" => self.bad_frames_dismissed = self.store.read().bad_frames(),
+                                "command" => self.command_error = None,
+                                _ => self.dismissed.push(banner.key.clone()),
+                            }
+                        }
+                    });
+                });
+            });
+        }
+    }
+
+    fn tabs_ui(&mut self, ui: &mut egui::Ui, store: &Store) {
+        let palette = theme::palette(ui);
+        ui.horizontal(|ui| {
+            for tab in Tab::ALL {
+                let unseen = tab.kind().map_or(0, |kind| store.count(kind).unseen);
+                let mut title = RichText::new(tab.label());
+                if self.tab == tab {
+                    title = title.strong();
+                }
+                let response = ui.selectable_label(self.tab == tab, title).on_hover_text(format!("Key {}", tab.number()));
+                if unseen > 0 && self.tab != tab {
+                    ui.label(RichText::new(format!("+{unseen}")).small().color(palette.pending));
+                }
+                if response.clicked() {
+                    self.tab = tab;
+                }
+            }
+        });
+        ui.separator();
+    }
+}
+
+impl eframe::App for OrderwatchApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.keys(&ctx);
+        let now = Instant::now();
+        let shared = self.store.clone();
+        let store = shared.read();
+        let refresh_in = match self.tab {
+            Tab::Orders => self.orders.refresh(&store, now),
+            Tab::Trades => self.trades.refresh(&store, now),
+            Tab::Positions | Tab::General | Tab::Diagnostics => None,
+        };
+        let mut intents = Vec::new();
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.add_space(4.0);
+            toolbar_ui(ui, &store, &self.account, &mut intents);
+            ui.add_space(2.0);
+        });
+        egui::Panel::top("stats").show(ui, |ui| {
+            ui.add_space(theme::SPACING / 2.0);
+            stats_ui(ui, &store);
+            ui.add_space(theme::SPACING / 2.0);
+        });
+        let banners = self.banners(&store);
+        if !banners.is_empty() {
+            egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners));
+        }
+        let selected = (self.tab == Tab::Orders)
+            .then(|| self.orders.selected.as_ref().and_then(|id| store.orders.get(id)))
+            .flatten();
+        if let Some(entry) = selected {
+            egui::Panel::right("order detail").default_size(380.0).resizable(true).show(ui, |ui| {
+                if !orders::detail_ui(ui, entry) {
+                    self.orders.selected = None;
+                }
+            });
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.tabs_ui(ui, &store);
+            let focus = std::mem::take(&mut self.focus_search);
+            match self.tab {
+                Tab::Orders => self.orders.ui(ui, &store, focus),
+                Tab::Trades => self.trades.ui(ui, &store, focus),
+                Tab::Positions => positions_ui(ui, &store),
+                Tab::General => self.general.ui(ui, &store, focus),
+                Tab::Diagnostics => diagnostics_ui(ui, &store),
+            }
+        });
+        let visible_unseen = self.tab.kind().and_then(|kind| {
+            let count = store.count(kind);
+            (count.unseen > 0 && count.total > self.seen_sent[kind.index()]).then_some((kind, count.total))
+        });
+        // Timers on screen ("last message 12 s ago", the reconnect countdown) tick once a second;
+        // otherwise the feed's repaint request is the only thing that wakes the window.
+        let ticking = !matches!(store.connection, ConnectionState::Disconnected | ConnectionState::AuthRejected { .. });
+        drop(store);
+        if let Some((kind, total)) = visible_unseen {
+            // Not the user's request: if the feed is busy, the next frame tries again.
+            if self.feed.send(Command::MarkSeen(kind)).is_ok() {
+                self.seen_sent[kind.index()] = total;
+            }
+        }
+        for intent in intents {
+            self.apply(intent, &ctx);
+        }
+        if let Some(wait) = refresh_in {
+            ctx.request_repaint_after(wait);
+        }
+        if ticking {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
+    }
+}

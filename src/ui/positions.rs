@@ -1,0 +1,115 @@
+//! The Positions tab: net positions with coloured P&L, a totals row, and the day's P&L chart.
+
+use egui::RichText;
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{Line, Plot, PlotPoints};
+
+use super::{format, table, theme};
+use crate::fyers::model::{Position, PositionSide};
+use crate::store::Store;
+
+/// Seconds since midnight IST, as hours, for the chart's x axis.
+fn ist_hours(at_ms: i64) -> f64 {
+    let ist_secs = at_ms / 1000 + 5 * 3600 + 30 * 60;
+    ist_secs.rem_euclid(86_400) as f64 / 3600.0
+}
+
+fn side_label(position: &Position) -> &'static str {
+    match position.side {
+        Some(PositionSide::Long) => "Long",
+        Some(PositionSide::Short) => "Short",
+        Some(PositionSide::Closed) => "Closed",
+        _ => match position.net_qty.unwrap_or(0) {
+            0 => "Closed",
+            net if net > 0 => "Long",
+            _ => "Short",
+        },
+    }
+}
+
+pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
+    let palette = theme::palette(ui);
+    let aggregates = store.aggregates();
+    let points: Vec<[f64; 2]> = store.pnl_history().map(|point| [ist_hours(point.at_ms), point.total]).collect();
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Total P&L today").strong());
+        ui.label(RichText::new(format::rupees(aggregates.total_pnl)).color(palette.pnl(aggregates.total_pnl)).strong());
+        ui.label(RichText::new(format!("{} open of {} positions", aggregates.open_positions, store.positions().len())).weak());
+    });
+    let line_color = palette.pnl(aggregates.total_pnl);
+    Plot::new("pnl chart")
+        .height(130.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .x_axis_formatter(|mark, _range| {
+            let minutes = (mark.value * 60.0).round() as i64;
+            format!("{:02}:{:02}", minutes / 60, minutes % 60)
+        })
+        .y_axis_formatter(|mark, _range| format::rupees(mark.value))
+        .show(ui, |plot| {
+            plot.line(Line::new("Total P&L", PlotPoints::from(points)).color(line_color));
+        });
+    ui.add_space(theme::SPACING);
+    let mut positions: Vec<&Position> = store.positions().map(|entry| &entry.position).collect();
+    // Open positions first, then by symbol.
+    positions.sort_by(|a, b| {
+        (a.net_qty.unwrap_or(0) == 0).cmp(&(b.net_qty.unwrap_or(0) == 0)).then_with(|| a.symbol.cmp(&b.symbol))
+    });
+    let titles = ["Symbol", "Product", "Side", "Net qty", "Buy qty", "Buy avg", "Sell qty", "Sell avg", "Realized", "Unrealized", "Total P&L"];
+    let mut builder = TableBuilder::new(ui)
+        .id_salt("positions table")
+        .striped(true)
+        .resizable(true)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(190.0).at_least(80.0).clip(true));
+    for width in [80.0, 56.0, 70.0, 70.0, 90.0, 70.0, 90.0, 110.0, 110.0] {
+        builder = builder.column(Column::exact(width));
+    }
+    builder = builder.column(Column::remainder().at_least(110.0));
+    builder
+        .header(22.0, |mut header| {
+            for title in titles {
+                header.col(|ui| {
+                    ui.label(RichText::new(title).strong());
+                });
+            }
+        })
+        .body(|body| {
+            let money = |ui: &mut egui::Ui, amount: f64| {
+                table::right_ui(ui, RichText::new(format::rupees(amount)).color(palette.pnl(amount)));
+            };
+            // One more row than positions: the totals.
+            body.rows(22.0, positions.len() + 1, |mut row| {
+                let Some(position) = positions.get(row.index()) else {
+                    row.col(|ui| {
+                        ui.label(RichText::new("Total").strong());
+                    });
+                    for _ in 0..7 {
+                        row.col(|_| {});
+                    }
+                    row.col(|ui| money(ui, aggregates.realized_pnl));
+                    row.col(|ui| money(ui, aggregates.unrealized_pnl));
+                    row.col(|ui| money(ui, aggregates.total_pnl));
+                    return;
+                };
+                row.col(|ui| {
+                    ui.label(position.symbol.as_deref().unwrap_or(position.id.as_str()));
+                });
+                row.col(|ui| {
+                    ui.label(position.product_type.as_ref().map_or("—", |product| product.code()));
+                });
+                row.col(|ui| {
+                    ui.label(side_label(position));
+                });
+                row.col(|ui| table::right_ui(ui, format::quantity(position.net_qty.unwrap_or(0))));
+                row.col(|ui| table::right_ui(ui, format::quantity(position.buy_qty.unwrap_or(0))));
+                row.col(|ui| table::right_ui(ui, format::price(position.buy_avg.unwrap_or(0.0))));
+                row.col(|ui| table::right_ui(ui, format::quantity(position.sell_qty.unwrap_or(0))));
+                row.col(|ui| table::right_ui(ui, format::price(position.sell_avg.unwrap_or(0.0))));
+                row.col(|ui| money(ui, position.realized_profit.unwrap_or(0.0)));
+                row.col(|ui| money(ui, position.unrealized_profit.unwrap_or(0.0)));
+                row.col(|ui| money(ui, position.pl.unwrap_or(0.0)));
+            });
+        });
+}
