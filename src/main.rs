@@ -86,14 +86,7 @@ struct SimArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ORDERWATCH_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,orderwatch=info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    init_logging();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -120,9 +113,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr, filtered by `ORDERWATCH_LOG` (default: warnings, and Orderwatch's own info).
+fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    // These libraries trace whole requests, headers and all, and the authorization header carries
+    // the token: their trace level is never logged, whatever was asked.
+    const SENSITIVE: [&str; 6] = [
+        "tungstenite",
+        "tokio_tungstenite",
+        "hyper",
+        "hyper_util",
+        "reqwest",
+        "h2",
+    ];
+    let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
+        *meta.level() != tracing::Level::TRACE
+            || !SENSITIVE.iter().any(|target| meta.target().starts_with(target))
+    });
+    let wanted = tracing_subscriber::EnvFilter::try_from_env("ORDERWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,orderwatch=info"));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(wanted)
+        .with_filter(no_secrets);
+    tracing_subscriber::registry().with(stderr).init();
+}
+
 fn sim_config(seed: u64, rate: f64, steps: Option<u64>) -> SimConfig {
     SimConfig {
-        day: DayConfig { seed, start_epoch: today_market_open(), ..DayConfig::default() },
+        day: DayConfig {
+            seed,
+            start_epoch: today_market_open(),
+            ..DayConfig::default()
+        },
         rate: (rate > 0.0).then_some(rate),
         steps,
         realtime_clock: rate > 0.0,
@@ -145,7 +169,10 @@ async fn connection(
     warmup_steps: u64,
 ) -> Result<(FeedConfig, String, Option<Sim>), (ExitCode, String)> {
     if connect.demo {
-        let config = SimConfig { warmup_steps, ..sim_config(1, connect.rate, None) };
+        let config = SimConfig {
+            warmup_steps,
+            ..sim_config(1, connect.rate, None)
+        };
         let sim = Sim::start(config, ([127, 0, 0, 1], 0).into())
             .await
             .map_err(|err| (ExitCode::FAILURE, format!("cannot start the simulator: {err}")))?;
@@ -155,7 +182,11 @@ async fn connection(
     match connect.access_token.as_deref().map(Authorization::parse) {
         Some(Ok(auth)) => {
             let account = auth.app_id().to_owned();
-            Ok((FeedConfig::new(&connect.socket_url, &connect.rest_url, Some(auth)), account, None))
+            Ok((
+                FeedConfig::new(&connect.socket_url, &connect.rest_url, Some(auth)),
+                account,
+                None,
+            ))
         }
         Some(Err(err)) => Err((ExitCode::from(2), err.to_string())),
         None => Err((
@@ -167,8 +198,9 @@ async fn connection(
 
 fn run_desktop(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs) -> anyhow::Result<()> {
     // The demo opens on a day under way: about an hour of trading is played before the window shows.
-    let (config, account, sim) =
-        runtime.block_on(connection(connect, 1_200)).map_err(|(_, err)| anyhow::anyhow!(err))?;
+    let (config, account, sim) = runtime
+        .block_on(connection(connect, 1_200))
+        .map_err(|(_, err)| anyhow::anyhow!(err))?;
     let result = orderwatch::ui::run_desktop(runtime, config, account).map_err(|err| anyhow::anyhow!(err));
     drop(sim);
     result

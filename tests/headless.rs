@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{day, start_sim};
-use orderwatch::sim::{DayConfig, Sim, SimConfig};
+use orderwatch::fyers::model::Event;
+use orderwatch::sim::{DayConfig, Fault, Sim, SimConfig};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_orderwatch");
@@ -158,7 +159,9 @@ fn run(mut command: Command) -> Run {
     let elapsed = started.elapsed();
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
-    let Some(status) = status else { hung(&stdout, &stderr) };
+    let Some(status) = status else {
+        hung(&stdout, &stderr)
+    };
     Run {
         status,
         stdout,
@@ -176,6 +179,135 @@ async fn run_async(command: Command) -> Run {
     tokio::task::spawn_blocking(move || run(command))
         .await
         .expect("the runner thread")
+}
+
+/// A running child whose stdout lines arrive one by one, for tests that act mid-stream. Dropping it
+/// kills the child.
+struct Live {
+    child: Option<Child>,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    seen: Vec<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+    started: Instant,
+}
+
+impl Live {
+    fn spawn(mut command: Command) -> Self {
+        let started = Instant::now();
+        let mut child = command.spawn().expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = drain(child.stderr.take().unwrap());
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child: Some(child),
+            lines,
+            seen: Vec::new(),
+            stderr: Some(stderr),
+            started,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    fn tail(&self) -> String {
+        let from = self.seen.len().saturating_sub(10);
+        self.seen[from..].join("\n")
+    }
+
+    /// Reads stdout until a line matches; fails after `timeout`.
+    async fn wait_for(&mut self, what: &str, timeout: Duration, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) => {
+                    let value: Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|err| panic!("stdout line is not JSON ({err}): {line}"));
+                    self.seen.push(line);
+                    if matches(&value) {
+                        return value;
+                    }
+                }
+                Ok(None) => panic!("stdout ended before {what}; last lines:\n{}", self.tail()),
+                Err(_) => panic!("no {what} within {timeout:?}; last lines:\n{}", self.tail()),
+            }
+        }
+    }
+
+    async fn wait_state(&mut self, state: &str) -> Value {
+        let what = format!("{state:?} status line");
+        self.wait_for(&what, Duration::from_secs(10), |line| {
+            line["type"] == "status" && line["status"]["state"] == state
+        })
+        .await
+    }
+
+    /// Waits for the child to exit (killing it past [`HANG`]) and collects everything it wrote.
+    async fn finish(mut self) -> Run {
+        let mut child = self.child.take().expect("the child");
+        let started = self.started;
+        let status = tokio::task::spawn_blocking(move || wait_bounded(&mut child, started))
+            .await
+            .expect("the waiting thread");
+        let elapsed = started.elapsed();
+        while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(5), self.lines.recv()).await {
+            self.seen.push(line);
+        }
+        let stderr = self.stderr.take().expect("stderr");
+        let stderr = tokio::task::spawn_blocking(move || stderr.join().unwrap_or_default())
+            .await
+            .unwrap_or_default();
+        let mut stdout = self.seen.join("\n");
+        stdout.push('\n');
+        let Some(status) = status else {
+            hung(&stdout, &stderr)
+        };
+        Run {
+            status,
+            stdout,
+            stderr,
+            elapsed,
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn is_data(line: &Value) -> bool {
+    line["type"] != "status"
+}
+
+/// Headless mode against `sim`, with `extra` arguments.
+fn headless_on(sim: &Sim, extra: &[&str]) -> Command {
+    let auth = sim.authorization();
+    let (socket_url, rest_url) = (sim.socket_url(), sim.rest_url());
+    let mut args = vec![
+        "headless",
+        "--socket-url",
+        &socket_url,
+        "--rest-url",
+        &rest_url,
+        "--access-token",
+        auth.expose(),
+    ];
+    args.extend_from_slice(extra);
+    command(&args)
 }
 
 /// An in-process simulator that generates nothing.
@@ -524,6 +656,199 @@ fn version_names_the_commit() {
         .map(|rest| rest.trim_end_matches(')').trim())
         .unwrap_or_default();
     assert!(!commit.is_empty(), "no commit in {line:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_loses_nothing() {
+    let sim = start_sim(day(9, 3_000, Some(1_000.0))).await;
+    let mut live = Live::spawn(headless_on(&sim, &["--idle-exit", "3"]));
+    // Subscribed and resynced (an empty book): the day may start.
+    live.wait_state("resynced").await;
+    sim.handle().resume();
+    for _ in 0..100 {
+        live.wait_for("data", Duration::from_secs(10), is_data).await;
+    }
+    sim.handle().inject(Fault::DropConnections);
+    live.wait_state("reconnecting").await;
+    live.wait_state("connected").await;
+    live.wait_state("resynced").await;
+    tokio::time::timeout(Duration::from_secs(20), sim.handle().finished())
+        .await
+        .expect("the day ends");
+    let run = live.finish().await;
+    assert_eq!(run.code(), Some(0), "{run}");
+    let summary = run.summary();
+    assert_eq!(summary["reconnects"], 1, "{summary}");
+    assert_eq!(summary["bad_frames"], 0, "{summary}");
+
+    // The last word on every order, trade and position equals the exchange's.
+    let mut orders = std::collections::HashMap::new();
+    let mut trades = std::collections::HashSet::new();
+    let mut positions = std::collections::HashMap::new();
+    for line in run.data_lines() {
+        let data = &line["data"];
+        match line["type"].as_str() {
+            Some("OnOrders") => {
+                let order = &data["orders"];
+                orders.insert(order["id"].as_str().unwrap().to_owned(), order["status"].clone());
+            }
+            Some("OnTrades") => {
+                trades.insert(data["trades"]["tradeNumber"].as_str().unwrap().to_owned());
+            }
+            Some("OnPositions") => {
+                let position = &data["positions"];
+                positions.insert(
+                    position["id"].as_str().unwrap().to_owned(),
+                    position["netQty"].clone(),
+                );
+            }
+            _ => {}
+        }
+    }
+    let book = sim.handle().book();
+    assert_eq!(orders.len(), book.orders.len(), "orders seen vs the book");
+    let mut differing = Vec::new();
+    for order in book.orders.values() {
+        let truth = Event::Order(order.clone()).to_sdk_json()["orders"]["status"].clone();
+        if orders.get(order.id.as_str()) != Some(&truth) {
+            differing.push(format!(
+                "{}: {:?} vs {truth}",
+                order.id,
+                orders.get(order.id.as_str())
+            ));
+        }
+    }
+    assert!(
+        differing.is_empty(),
+        "orders whose last line is not the truth: {differing:?}"
+    );
+    let book_trades: std::collections::HashSet<String> = book.trades.keys().map(|k| k.to_string()).collect();
+    assert_eq!(trades, book_trades, "trades seen vs the book");
+    assert_eq!(
+        positions.len(),
+        book.positions.len(),
+        "positions seen vs the book"
+    );
+    for position in book.positions.values() {
+        let truth = Event::Position(position.clone()).to_sdk_json()["positions"]["netQty"].clone();
+        assert_eq!(
+            positions.get(position.id.as_str()),
+            Some(&truth),
+            "position {}",
+            position.id
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_mid_stream_exits_3() {
+    let sim = start_sim(SimConfig {
+        start_paused: false,
+        steps: None,
+        ..day(10, 0, Some(200.0))
+    })
+    .await;
+    let mut live = Live::spawn(headless_on(&sim, &[]));
+    live.wait_for("data", Duration::from_secs(10), is_data).await;
+    sim.handle().inject(Fault::ExpireToken);
+    let run = live.finish().await;
+    assert_eq!(run.code(), Some(3), "{run}");
+    assert!(run.elapsed < Duration::from_secs(15), "{run}");
+    assert!(run.stderr.to_ascii_lowercase().contains("token"), "{run}");
+    assert!(run.states().iter().any(|s| s == "auth_rejected"), "{run}");
+    run.assert_hides(&token_of(&sim));
+    // The refusal stops all attempts: the first connection and one refused retry at most.
+    let upgrades = sim
+        .handle()
+        .stats()
+        .upgrades
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(upgrades <= 2, "{upgrades} upgrades");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_are_counted_and_skipped() {
+    let sim = start_sim(day(11, 600, Some(600.0))).await;
+    let mut live = Live::spawn(headless_on(&sim, &["--idle-exit", "2"]));
+    live.wait_state("resynced").await;
+    sim.handle().inject(Fault::Malformed(6));
+    sim.handle().inject(Fault::Oversized(1));
+    sim.handle().resume();
+    tokio::time::timeout(Duration::from_secs(20), sim.handle().finished())
+        .await
+        .expect("the day ends");
+    let run = live.finish().await;
+    assert_eq!(run.code(), Some(0), "{run}");
+    let summary = run.summary();
+    assert_eq!(summary["bad_frames"], 7, "{summary}");
+    assert_eq!(summary["reconnects"], 0, "{summary}");
+    let data = run.data_lines();
+    assert!(
+        data.len() > 100,
+        "the frames after the bad ones still arrive: {run}"
+    );
+    for line in &data {
+        assert_data_line(line);
+        let order_id = line["data"]["orders"]["id"].as_str().unwrap_or_default();
+        assert!(
+            !order_id.contains("OVERSIZED") && order_id != "25122400099999",
+            "a bad frame became an event: {line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_exits_0_with_the_summary() {
+    let mut live = Live::spawn(command(&["headless", "--demo"]));
+    live.wait_state("connected").await;
+    live.wait_for("data", Duration::from_secs(10), is_data).await;
+    let pid = live.pid().to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let run = live.finish().await;
+    assert_eq!(run.code(), Some(0), "{run}");
+    assert!(run.elapsed < Duration::from_secs(10), "{run}");
+    let summary = run.summary();
+    assert!(summary["events"].is_object(), "{summary}");
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let started = Instant::now();
+    let mut child = command(&["headless", "--demo", "--rate", "0"])
+        .spawn()
+        .expect("the binary starts");
+    let stderr = drain(child.stderr.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert!(first.starts_with('{'), "{first}");
+    // Like `orderwatch headless | head -1`: the reader goes away.
+    drop(stdout);
+    let status = wait_bounded(&mut child, started);
+    let stderr = stderr.join().unwrap_or_default();
+    let Some(status) = status else {
+        hung(&first, &stderr)
+    };
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let summary: Value = serde_json::from_str(stderr.lines().last().unwrap_or_default())
+        .unwrap_or_else(|err| panic!("no summary ({err}): {stderr}"));
+    assert!(summary["events"].is_object(), "{summary}");
+}
+
+/// README: the token is "never printed or logged" - at any log level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_not_logged_even_at_trace_level() {
+    let sim = quiet_sim().await;
+    let mut command = headless_on(&sim, &["--idle-exit", "1"]);
+    command.env("ORDERWATCH_LOG", "trace");
+    let run = run_async(command).await;
+    assert_eq!(run.code(), Some(0), "{run}");
+    run.assert_hides(&token_of(&sim));
 }
 
 /// Kills the child however the test ends.

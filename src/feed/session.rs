@@ -263,24 +263,26 @@ impl Feed {
             self.log_bad_frames(&bad);
         }
         let tapped = self.tap.as_ref().map(|_| events.clone());
-        {
+        let report = {
             let mut store = self.store.write();
             if let Some(target) = acknowledged {
                 let wanted = store.subscriptions.wanted.clone();
                 store.subscriptions.acknowledged = target.intersection(&wanted).copied().collect();
             }
-            store.apply_batch(events, bad, Origin::Socket);
-        }
+            store.apply_batch(events, bad, Origin::Socket)
+        };
         (self.repaint)();
-        if let (Some(tap), Some(events)) = (&self.tap, tapped)
-            && !events.is_empty()
-        {
-            let _ = tap
-                .send(Tap::Events {
-                    events,
-                    origin: Origin::Socket,
-                })
-                .await;
+        if let (Some(tap), Some(events)) = (&self.tap, tapped) {
+            // The stream carries what the store took: no duplicate trades, no regressions.
+            let events = changed(events, &report.outcomes);
+            if !events.is_empty() {
+                let _ = tap
+                    .send(Tap::Events {
+                        events,
+                        origin: Origin::Socket,
+                    })
+                    .await;
+            }
         }
         to_resync
     }
@@ -363,12 +365,7 @@ impl Feed {
         (self.repaint)();
         tracing::info!(rows, changed = report.changed(), "resynced from REST");
         if let (Some(tap), Some(events)) = (&self.tap, tapped) {
-            let changed: Vec<Event> = events
-                .into_iter()
-                .zip(&report.outcomes)
-                .filter(|(_, outcome)| outcome.changed())
-                .map(|(event, _)| event)
-                .collect();
+            let changed = changed(events, &report.outcomes);
             let status = serde_json::json!({"state": "resynced", "rows": rows, "changed": changed.len()});
             if !changed.is_empty() {
                 let _ = tap
@@ -382,6 +379,16 @@ impl Feed {
         }
         Ok(())
     }
+}
+
+/// The events that changed the store.
+fn changed(events: Vec<Event>, outcomes: &[crate::store::Outcome]) -> Vec<Event> {
+    events
+        .into_iter()
+        .zip(outcomes)
+        .filter(|(_, outcome)| outcome.changed())
+        .map(|(event, _)| event)
+        .collect()
 }
 
 /// Pulls the books for these kinds, one call after another (3 calls at most, far under the limits).

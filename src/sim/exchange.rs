@@ -325,6 +325,11 @@ pub(super) async fn generate(shared: Arc<Shared>, config: SimConfig) {
                 ticker.tick().await;
             }
             // As fast as possible, but never more than half a log ahead of the slowest reader.
+            // With no one reading, an endless flat-out day would only fill memory: wait for a reader.
+            None if config.steps.is_none() && shared.slowest_reader().is_none() => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
             None => {
                 let slowest = shared.slowest_reader();
                 let ahead = slowest.map_or(0, |cursor| shared.log_end.borrow().saturating_sub(cursor));

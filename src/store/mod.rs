@@ -287,7 +287,11 @@ impl Store {
 
     /// One point a second at most: a newer total in the same second replaces the last point.
     fn record_pnl(&mut self, at_ms: i64) {
-        let total = self.positions.values().map(|entry| entry.position.pl.unwrap_or(0.0)).sum();
+        let total = self
+            .positions
+            .values()
+            .map(|entry| entry.position.pl.unwrap_or(0.0))
+            .sum();
         let point = PnlPoint { at_ms, total };
         match self.pnl_history.back_mut() {
             Some(last) if last.at_ms / 1000 == at_ms / 1000 => *last = point,

@@ -181,7 +181,11 @@ fn a_snapshot_never_undoes_what_the_socket_said_during_the_resync() {
 fn pnl_history_has_a_point_per_second() {
     let mut store = Store::default();
     store.apply_batch(vec![position("p", 1, 0.0, 5.0)], vec![], Origin::Socket);
-    store.apply_batch(vec![position("p", 1, 0.0, 7.0), position("q", 1, 1.0, 0.0)], vec![], Origin::Socket);
+    store.apply_batch(
+        vec![position("p", 1, 0.0, 7.0), position("q", 1, 1.0, 0.0)],
+        vec![],
+        Origin::Socket,
+    );
     let points: Vec<f64> = store.pnl_history().map(|point| point.total).collect();
     // Both batches land in the same second (or the next): the last total is what counts.
     assert_eq!(points.last(), Some(&8.0));

@@ -63,6 +63,11 @@ impl OrderwatchApp {
         self.tab
     }
 
+    /// The order whose detail panel is open.
+    pub fn selected_order(&self) -> Option<&str> {
+        self.orders.selected.as_deref()
+    }
+
     fn send(&mut self, command: Command) {
         if let Err(err) = self.feed.send(command) {
             self.command_error = Some(format!("Could not do that: {err}"));
@@ -83,7 +88,11 @@ impl OrderwatchApp {
                 }
                 self.send(Command::SetSubscriptions(kinds));
             }
-            Intent::SetDark(dark) => ctx.set_theme(if dark { egui::Theme::Dark } else { egui::Theme::Light }),
+            Intent::SetDark(dark) => ctx.set_theme(if dark {
+                egui::Theme::Dark
+            } else {
+                egui::Theme::Light
+            }),
         }
     }
 
@@ -143,7 +152,11 @@ impl OrderwatchApp {
             });
         }
         if let Some(error) = &self.command_error {
-            banners.push(Banner { key: "command".to_owned(), error: true, text: error.clone() });
+            banners.push(Banner {
+                key: "command".to_owned(),
+                error: true,
+                text: error.clone(),
+            });
         }
         banners.retain(|banner| !self.dismissed.contains(&banner.key));
         banners
@@ -152,23 +165,32 @@ impl OrderwatchApp {
     fn banners_ui(&mut self, ui: &mut egui::Ui, banners: Vec<Banner>) {
         let palette = theme::palette(ui);
         for banner in banners {
-            let fill = if banner.error { palette.banner_error } else { palette.banner_warning };
-            egui::Frame::new().fill(fill).inner_margin(egui::Margin::symmetric(10, 6)).show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(if banner.error { "!" } else { "i" }).strong());
-                    ui.label(&banner.text);
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui.small_button("Dismiss").clicked() {
-                            match banner.key.as_str() {
-                                "bad frames" => self.bad_frames_dismissed = self.store.read().bad_frames(),
-                                "command" => self.command_error = None,
-                                _ => self.dismissed.push(banner.key.clone()),
+            let fill = if banner.error {
+                palette.banner_error
+            } else {
+                palette.banner_warning
+            };
+            egui::Frame::new()
+                .fill(fill)
+                .inner_margin(egui::Margin::symmetric(10, 6))
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(if banner.error { "!" } else { "i" }).strong());
+                        ui.label(&banner.text);
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui.small_button("Dismiss").clicked() {
+                                match banner.key.as_str() {
+                                    "bad frames" => {
+                                        self.bad_frames_dismissed = self.store.read().bad_frames()
+                                    }
+                                    "command" => self.command_error = None,
+                                    _ => self.dismissed.push(banner.key.clone()),
+                                }
                             }
-                        }
+                        });
                     });
                 });
-            });
         }
     }
 
@@ -181,7 +203,9 @@ impl OrderwatchApp {
                 if self.tab == tab {
                     title = title.strong();
                 }
-                let response = ui.selectable_label(self.tab == tab, title).on_hover_text(format!("Key {}", tab.number()));
+                let response = ui
+                    .selectable_label(self.tab == tab, title)
+                    .on_hover_text(format!("Key {}", tab.number()));
                 if unseen > 0 && self.tab != tab {
                     ui.label(RichText::new(format!("+{unseen}")).small().color(palette.pending));
                 }
@@ -225,11 +249,14 @@ impl eframe::App for OrderwatchApp {
             .then(|| self.orders.selected.as_ref().and_then(|id| store.orders.get(id)))
             .flatten();
         if let Some(entry) = selected {
-            egui::Panel::right("order detail").default_size(380.0).resizable(true).show(ui, |ui| {
-                if !orders::detail_ui(ui, entry) {
-                    self.orders.selected = None;
-                }
-            });
+            egui::Panel::right("order detail")
+                .default_size(380.0)
+                .resizable(true)
+                .show(ui, |ui| {
+                    if !orders::detail_ui(ui, entry) {
+                        self.orders.selected = None;
+                    }
+                });
         }
         egui::CentralPanel::default().show(ui, |ui| {
             self.tabs_ui(ui, &store);
@@ -248,7 +275,10 @@ impl eframe::App for OrderwatchApp {
         });
         // Timers on screen ("last message 12 s ago", the reconnect countdown) tick once a second;
         // otherwise the feed's repaint request is the only thing that wakes the window.
-        let ticking = !matches!(store.connection, ConnectionState::Disconnected | ConnectionState::AuthRejected { .. });
+        let ticking = !matches!(
+            store.connection,
+            ConnectionState::Disconnected | ConnectionState::AuthRejected { .. }
+        );
         drop(store);
         if let Some((kind, total)) = visible_unseen {
             // Not the user's request: if the feed is busy, the next frame tries again.

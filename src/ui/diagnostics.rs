@@ -10,63 +10,83 @@ use crate::store::{Store, now_ms};
 pub fn diagnostics_ui(ui: &mut egui::Ui, store: &Store) {
     let palette = theme::palette(ui);
     let now = now_ms();
-    egui::ScrollArea::vertical().id_salt("diagnostics").auto_shrink(false).show(ui, |ui| {
-        egui::Grid::new("diagnostics numbers").num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
-            let rows = [
-                ("Frames per second", format!("{:.0}", store.frames_per_second(Instant::now()))),
-                ("Frames received", format::quantity(store.frames() as i64)),
-                ("Bad frames", format::quantity(store.bad_frames() as i64)),
-                ("Duplicates dropped", format::quantity(store.duplicates() as i64)),
-                ("Out-of-order updates kept out", format::quantity(store.stale() as i64)),
-                ("Reconnects", store.reconnects().to_string()),
-                ("Orders held / evicted", format!("{} / {}", store.orders.len(), store.orders.evicted())),
-                (
-                    "Last REST resync",
-                    store.resync.last_ok_ms.map_or_else(
-                        || "never".to_owned(),
-                        |at| {
-                            let ago = crate::store::age(now, at).as_secs();
-                            format!("{} ago: {} rows, {} changed", format::duration(ago), store.resync.rows, store.resync.changed)
-                        },
-                    ),
-                ),
-            ];
-            for (label, value) in rows {
-                ui.label(RichText::new(label).weak());
-                ui.label(value);
-                ui.end_row();
+    egui::ScrollArea::vertical()
+        .id_salt("diagnostics")
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            egui::Grid::new("diagnostics numbers")
+                .num_columns(2)
+                .spacing([24.0, 4.0])
+                .show(ui, |ui| {
+                    let rows = [
+                        (
+                            "Frames per second",
+                            format!("{:.0}", store.frames_per_second(Instant::now())),
+                        ),
+                        ("Frames received", format::quantity(store.frames() as i64)),
+                        ("Bad frames", format::quantity(store.bad_frames() as i64)),
+                        ("Duplicates dropped", format::quantity(store.duplicates() as i64)),
+                        (
+                            "Out-of-order updates kept out",
+                            format::quantity(store.stale() as i64),
+                        ),
+                        ("Reconnects", store.reconnects().to_string()),
+                        (
+                            "Orders held / evicted",
+                            format!("{} / {}", store.orders.len(), store.orders.evicted()),
+                        ),
+                        (
+                            "Last REST resync",
+                            store.resync.last_ok_ms.map_or_else(
+                                || "never".to_owned(),
+                                |at| {
+                                    let ago = crate::store::age(now, at).as_secs();
+                                    format!(
+                                        "{} ago: {} rows, {} changed",
+                                        format::duration(ago),
+                                        store.resync.rows,
+                                        store.resync.changed
+                                    )
+                                },
+                            ),
+                        ),
+                    ];
+                    for (label, value) in rows {
+                        ui.label(RichText::new(label).weak());
+                        ui.label(value);
+                        ui.end_row();
+                    }
+                    if let Some(error) = &store.resync.error {
+                        ui.label(RichText::new("REST resync").weak());
+                        ui.label(RichText::new(error).color(palette.error));
+                        ui.end_row();
+                    }
+                });
+            ui.add_space(theme::SPACING);
+            ui.heading("Recent bad frames");
+            if store.recent_bad_frames().len() == 0 {
+                ui.label(RichText::new("None: every frame so far was read.").weak());
             }
-            if let Some(error) = &store.resync.error {
-                ui.label(RichText::new("REST resync").weak());
-                ui.label(RichText::new(error).color(palette.error));
-                ui.end_row();
+            for bad in store.recent_bad_frames().rev() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(format::clock(bad.received_ms / 1000));
+                    ui.label(RichText::new(&bad.error).color(palette.error));
+                    ui.label(RichText::new(format!("{} bytes", format::quantity(bad.len as i64))).weak());
+                });
+                let mut shown: String = bad.payload.chars().take(300).collect();
+                if bad.len > shown.len() {
+                    shown.push('…');
+                }
+                ui.label(RichText::new(shown).monospace().small());
+                ui.separator();
+            }
+            ui.add_space(theme::SPACING);
+            ui.heading("Connection log");
+            for note in store.connection_log().rev().take(100) {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(format::clock(note.at_ms / 1000));
+                    ui.label(&note.text);
+                });
             }
         });
-        ui.add_space(theme::SPACING);
-        ui.heading("Recent bad frames");
-        if store.recent_bad_frames().len() == 0 {
-            ui.label(RichText::new("None: every frame so far was read.").weak());
-        }
-        for bad in store.recent_bad_frames().rev() {
-            ui.horizontal_wrapped(|ui| {
-                ui.label(format::clock(bad.received_ms / 1000));
-                ui.label(RichText::new(&bad.error).color(palette.error));
-                ui.label(RichText::new(format!("{} bytes", format::quantity(bad.len as i64))).weak());
-            });
-            let mut shown: String = bad.payload.chars().take(300).collect();
-            if bad.len > shown.len() {
-                shown.push('…');
-            }
-            ui.label(RichText::new(shown).monospace().small());
-            ui.separator();
-        }
-        ui.add_space(theme::SPACING);
-        ui.heading("Connection log");
-        for note in store.connection_log().rev().take(100) {
-            ui.horizontal_wrapped(|ui| {
-                ui.label(format::clock(note.at_ms / 1000));
-                ui.label(&note.text);
-            });
-        }
-    });
 }

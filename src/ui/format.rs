@@ -65,7 +65,10 @@ pub fn clock(epoch_secs: i64) -> String {
 
 /// `24-Dec 14:35:29` in IST.
 pub fn date_time(epoch_secs: i64) -> String {
-    ist_time(epoch_secs).map_or_else(|| "—".to_owned(), |time| time.format("%d-%b %H:%M:%S").to_string())
+    ist_time(epoch_secs).map_or_else(
+        || "—".to_owned(),
+        |time| time.format("%d-%b %H:%M:%S").to_string(),
+    )
 }
 
 /// `12 s`, `4 min 05 s`, `3 h 12 min`.

@@ -34,7 +34,13 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [Self::Orders, Self::Trades, Self::Positions, Self::General, Self::Diagnostics];
+    pub const ALL: [Tab; 5] = [
+        Self::Orders,
+        Self::Trades,
+        Self::Positions,
+        Self::General,
+        Self::Diagnostics,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -62,7 +68,13 @@ impl Tab {
     }
 
     fn key(self) -> egui::Key {
-        [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5][self as usize]
+        [
+            egui::Key::Num1,
+            egui::Key::Num2,
+            egui::Key::Num3,
+            egui::Key::Num4,
+            egui::Key::Num5,
+        ][self as usize]
     }
 }
 
@@ -78,7 +90,11 @@ pub enum Intent {
 
 /// Opens the window over a feed with `config`; `account` is the badge ("Demo", an app id).
 /// Blocks until the window closes; `runtime` runs the feed meanwhile.
-pub fn run_desktop(runtime: &tokio::runtime::Runtime, config: FeedConfig, account: String) -> Result<(), String> {
+pub fn run_desktop(
+    runtime: &tokio::runtime::Runtime,
+    config: FeedConfig,
+    account: String,
+) -> Result<(), String> {
     let store = Arc::new(RwLock::new(Store::default()));
     let handle = runtime.handle().clone();
     let options = eframe::NativeOptions {
@@ -97,7 +113,12 @@ pub fn run_desktop(runtime: &tokio::runtime::Runtime, config: FeedConfig, accoun
         Box::new(move |creation| {
             let ctx = creation.egui_ctx.clone();
             let _runtime = handle.enter();
-            let (feed, _task) = feed::spawn(config, store.clone(), Box::new(move || ctx.request_repaint()), None);
+            let (feed, _task) = feed::spawn(
+                config,
+                store.clone(),
+                Box::new(move || ctx.request_repaint()),
+                None,
+            );
             *feed_handle.lock() = Some(feed.clone());
             Ok(Box::new(OrderwatchApp::new(store, feed, account)))
         }),
@@ -105,7 +126,11 @@ pub fn run_desktop(runtime: &tokio::runtime::Runtime, config: FeedConfig, accoun
     // Close the socket cleanly before the runtime goes.
     if let Some(feed) = feed_for_exit.lock().take() {
         let _ = runtime.block_on(async {
-            tokio::time::timeout(std::time::Duration::from_secs(2), feed.command(feed::Command::Shutdown)).await
+            tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                feed.command(feed::Command::Shutdown),
+            )
+            .await
         });
     }
     result.map_err(|err| format!("cannot open the window: {err}"))

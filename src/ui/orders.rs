@@ -41,7 +41,13 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
-    const ALL: [Self; 5] = [Self::All, Self::Open, Self::Filled, Self::Cancelled, Self::Rejected];
+    const ALL: [Self; 5] = [
+        Self::All,
+        Self::Open,
+        Self::Filled,
+        Self::Cancelled,
+        Self::Rejected,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -109,7 +115,10 @@ impl Default for OrdersView {
             search: String::new(),
             status: StatusFilter::All,
             side: SideFilter::All,
-            sort: Sort { column: OrderColumn::Time, ascending: false },
+            sort: Sort {
+                column: OrderColumn::Time,
+                ascending: false,
+            },
             selected: None,
             rows: RowCache::default(),
         }
@@ -118,7 +127,10 @@ impl Default for OrdersView {
 
 /// When the order was placed, for the Time column: the OMS epoch, else first arrival.
 fn placed(entry: &OrderEntry) -> (i64, u64) {
-    (entry.order.time_epoch_oms.unwrap_or(entry.first_seen_ms / 1000), entry.first_seq)
+    (
+        entry.order.time_epoch_oms.unwrap_or(entry.first_seen_ms / 1000),
+        entry.first_seq,
+    )
 }
 
 fn compare(a: &OrderEntry, b: &OrderEntry, column: OrderColumn) -> Ordering {
@@ -128,10 +140,15 @@ fn compare(a: &OrderEntry, b: &OrderEntry, column: OrderColumn) -> Ordering {
         OrderColumn::Time => placed(a).cmp(&placed(b)),
         OrderColumn::Symbol => x.symbol.cmp(&y.symbol),
         OrderColumn::Side => x.side.map(|s| s.code()).cmp(&y.side.map(|s| s.code())),
-        OrderColumn::Type => x.order_type.map(|t| t.code()).cmp(&y.order_type.map(|t| t.code())),
-        OrderColumn::Product => {
-            x.product_type.as_ref().map(|p| p.code()).cmp(&y.product_type.as_ref().map(|p| p.code()))
-        }
+        OrderColumn::Type => x
+            .order_type
+            .map(|t| t.code())
+            .cmp(&y.order_type.map(|t| t.code())),
+        OrderColumn::Product => x
+            .product_type
+            .as_ref()
+            .map(|p| p.code())
+            .cmp(&y.product_type.as_ref().map(|p| p.code())),
         OrderColumn::Qty => x.qty.cmp(&y.qty),
         OrderColumn::Filled => x.filled_qty.cmp(&y.filled_qty),
         OrderColumn::Limit => float(|o| o.limit_price),
@@ -150,11 +167,16 @@ impl OrdersView {
         self.status.accepts(order.status())
             && self.side.accepts(order.side)
             && (needle.is_empty()
-                || [&order.symbol, &order.message, &order.exchange_order_id, &order.order_tag]
-                    .into_iter()
-                    .flatten()
-                    .chain([&order.id])
-                    .any(|text| table::contains_ignore_case(text, needle)))
+                || [
+                    &order.symbol,
+                    &order.message,
+                    &order.exchange_order_id,
+                    &order.order_tag,
+                ]
+                .into_iter()
+                .flatten()
+                .chain([&order.id])
+                .any(|text| table::contains_ignore_case(text, needle)))
     }
 
     /// Brings the cached rows up to date; returns when a pending refresh is due.
@@ -163,11 +185,18 @@ impl OrdersView {
         let needle = self.search.trim().to_ascii_lowercase();
         let mut rows = std::mem::take(&mut self.rows);
         let wait = rows.refresh(store.version(), query, now, || {
-            let mut entries: Vec<&OrderEntry> =
-                store.orders.entries().filter(|entry| self.matches(entry, &needle)).collect();
+            let mut entries: Vec<&OrderEntry> = store
+                .orders
+                .entries()
+                .filter(|entry| self.matches(entry, &needle))
+                .collect();
             entries.sort_unstable_by(|a, b| {
                 let ordering = compare(a, b, self.sort.column);
-                if self.sort.ascending { ordering } else { ordering.reverse() }
+                if self.sort.ascending {
+                    ordering
+                } else {
+                    ordering.reverse()
+                }
             });
             entries.into_iter().map(|entry| entry.order.id.clone()).collect()
         });
@@ -182,16 +211,27 @@ impl OrdersView {
     /// Filters, search and the table.
     pub fn ui(&mut self, ui: &mut egui::Ui, store: &Store, focus_search: bool) {
         ui.horizontal(|ui| {
-            table::search_ui(ui, &mut self.search, "Search symbol, order id, message…", focus_search);
-            widgets::choice_ui(ui, "order status", &mut self.status, &StatusFilter::ALL, |f| f.label());
-            widgets::choice_ui(ui, "order side", &mut self.side, &SideFilter::ALL, |f| f.label());
+            table::search_ui(
+                ui,
+                &mut self.search,
+                "Search symbol, order id, message…",
+                focus_search,
+            );
+            widgets::choice_ui(ui, "Status", &mut self.status, &StatusFilter::ALL, |f| f.label());
+            widgets::choice_ui(ui, "Side", &mut self.side, &SideFilter::ALL, |f| f.label());
             ui.label(RichText::new(format!("{} of {} orders", self.row_count(), store.orders.len())).weak());
         });
         ui.add_space(theme::SPACING / 2.0);
         let palette = theme::palette(ui);
+        // Rows are clicked to open the detail; selectable text would take the click.
+        ui.style_mut().interaction.selectable_labels = false;
         let columns: [(&str, OrderColumn, Column); 13] = [
             ("Time", OrderColumn::Time, Column::exact(64.0)),
-            ("Symbol", OrderColumn::Symbol, Column::initial(170.0).at_least(80.0).clip(true)),
+            (
+                "Symbol",
+                OrderColumn::Symbol,
+                Column::initial(170.0).at_least(80.0).clip(true),
+            ),
             ("Side", OrderColumn::Side, Column::exact(40.0)),
             ("Type", OrderColumn::Type, Column::exact(52.0)),
             ("Product", OrderColumn::Product, Column::exact(70.0)),
@@ -201,7 +241,11 @@ impl OrdersView {
             ("Stop", OrderColumn::Stop, Column::exact(72.0)),
             ("Avg price", OrderColumn::AvgPrice, Column::exact(80.0)),
             ("Status", OrderColumn::Status, Column::exact(84.0)),
-            ("Message", OrderColumn::Message, Column::initial(200.0).at_least(60.0).clip(true)),
+            (
+                "Message",
+                OrderColumn::Message,
+                Column::initial(200.0).at_least(60.0).clip(true),
+            ),
             ("Order id", OrderColumn::Id, Column::remainder().at_least(110.0)),
         ];
         let mut builder = TableBuilder::new(ui)
@@ -222,7 +266,12 @@ impl OrdersView {
             })
             .body(|body| {
                 body.rows(22.0, self.rows.rows.len(), |mut row| {
-                    let Some(entry) = self.rows.rows.get(row.index()).and_then(|id| store.orders.get(id)) else {
+                    let Some(entry) = self
+                        .rows
+                        .rows
+                        .get(row.index())
+                        .and_then(|id| store.orders.get(id))
+                    else {
                         return;
                     };
                     row.set_selected(self.selected.as_ref() == Some(&entry.order.id));
@@ -233,19 +282,28 @@ impl OrdersView {
                 });
             });
         if let Some(id) = clicked {
-            self.selected = if self.selected.as_ref() == Some(&id) { None } else { Some(id) };
+            self.selected = if self.selected.as_ref() == Some(&id) {
+                None
+            } else {
+                Some(id)
+            };
         }
     }
 }
 
 fn order_row_ui(row: &mut egui_extras::TableRow<'_, '_>, entry: &OrderEntry, palette: &Palette) {
     let order = &entry.order;
-    let opt_price = |value: Option<f64>| value.filter(|v| *v != 0.0).map_or_else(String::new, format::price);
+    let opt_price = |value: Option<f64>| {
+        value
+            .filter(|v| *v != 0.0)
+            .map_or_else(String::new, format::price)
+    };
     row.col(|ui| {
         ui.label(format::clock(placed(entry).0));
     });
     row.col(|ui| {
-        ui.label(order.symbol.as_deref().unwrap_or("—")).on_hover_text(order.description.as_deref().unwrap_or(""));
+        ui.label(order.symbol.as_deref().unwrap_or("—"))
+            .on_hover_text(order.description.as_deref().unwrap_or(""));
     });
     row.col(|ui| {
         let side = order.side.map_or_else(|| "—".into(), |side| side.label());
@@ -292,54 +350,66 @@ pub fn detail_ui(ui: &mut egui::Ui, entry: &OrderEntry) -> bool {
         });
     });
     if let Some(message) = order.message.as_deref().filter(|m| !m.is_empty()) {
-        let color = if order.status() == OrderStatus::Rejected { palette.rejected } else { palette.muted };
+        let color = if order.status() == OrderStatus::Rejected {
+            palette.rejected
+        } else {
+            palette.muted
+        };
         ui.label(RichText::new(message).color(color));
     }
     ui.separator();
-    egui::ScrollArea::vertical().id_salt("order detail").show(ui, |ui| {
-        egui::Grid::new("order fields").num_columns(2).striped(true).show(ui, |ui| {
-            if let serde_json::Value::Object(fields) = serde_json::to_value(order).unwrap_or_default() {
-                for (key, value) in fields {
-                    ui.label(RichText::new(key).weak());
-                    let text = match value {
-                        serde_json::Value::String(text) => text,
-                        other => other.to_string(),
-                    };
-                    ui.label(text);
-                    ui.end_row();
+    egui::ScrollArea::vertical()
+        .id_salt("order detail")
+        .show(ui, |ui| {
+            egui::Grid::new("order fields")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    if let serde_json::Value::Object(fields) = serde_json::to_value(order).unwrap_or_default()
+                    {
+                        for (key, value) in fields {
+                            ui.label(RichText::new(key).weak());
+                            let text = match value {
+                                serde_json::Value::String(text) => text,
+                                other => other.to_string(),
+                            };
+                            ui.label(text);
+                            ui.end_row();
+                        }
+                    }
+                });
+            ui.add_space(theme::SPACING);
+            ui.heading(format!("History ({} updates)", entry.updates));
+            for update in entry.history.iter().rev() {
+                ui.horizontal_wrapped(|ui| {
+                    let when = update
+                        .update_time_epoch
+                        .map_or_else(|| "—".to_owned(), format::clock);
+                    ui.label(RichText::new(when).monospace());
+                    widgets::status_badge_ui(ui, update.status.unwrap_or(OrderStatus::Other(0)), palette);
+                    ui.label(format!(
+                        "filled {} / rem. {}",
+                        update.filled_qty.unwrap_or(0),
+                        update.remaining_qty.unwrap_or(0)
+                    ));
+                    if let Some(price) = update.traded_price.filter(|p| *p != 0.0) {
+                        ui.label(format!("@ {}", format::price(price)));
+                    }
+                    if let Some(report) = &update.report_type {
+                        ui.label(RichText::new(report.as_str()).weak());
+                    }
+                    if update.origin == crate::store::Origin::Resync {
+                        ui.label(RichText::new("from resync").weak());
+                    }
+                    if !update.applied {
+                        ui.label(RichText::new("older than held: not applied").color(palette.pending));
+                    }
+                });
+                if let Some(message) = update.message.as_deref().filter(|m| !m.is_empty()) {
+                    ui.label(RichText::new(message).weak());
                 }
+                ui.separator();
             }
         });
-        ui.add_space(theme::SPACING);
-        ui.heading(format!("History ({} updates)", entry.updates));
-        for update in entry.history.iter().rev() {
-            ui.horizontal_wrapped(|ui| {
-                let when = update.update_time_epoch.map_or_else(|| "—".to_owned(), format::clock);
-                ui.label(RichText::new(when).monospace());
-                widgets::status_badge_ui(ui, update.status.unwrap_or(OrderStatus::Other(0)), palette);
-                ui.label(format!(
-                    "filled {} / rem. {}",
-                    update.filled_qty.unwrap_or(0),
-                    update.remaining_qty.unwrap_or(0)
-                ));
-                if let Some(price) = update.traded_price.filter(|p| *p != 0.0) {
-                    ui.label(format!("@ {}", format::price(price)));
-                }
-                if let Some(report) = &update.report_type {
-                    ui.label(RichText::new(report.as_str()).weak());
-                }
-                if update.origin == crate::store::Origin::Resync {
-                    ui.label(RichText::new("from resync").weak());
-                }
-                if !update.applied {
-                    ui.label(RichText::new("older than held: not applied").color(palette.pending));
-                }
-            });
-            if let Some(message) = update.message.as_deref().filter(|m| !m.is_empty()) {
-                ui.label(RichText::new(message).weak());
-            }
-            ui.separator();
-        }
-    });
     open
 }

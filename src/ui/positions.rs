@@ -30,11 +30,25 @@ fn side_label(position: &Position) -> &'static str {
 pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
     let palette = theme::palette(ui);
     let aggregates = store.aggregates();
-    let points: Vec<[f64; 2]> = store.pnl_history().map(|point| [ist_hours(point.at_ms), point.total]).collect();
+    let points: Vec<[f64; 2]> = store
+        .pnl_history()
+        .map(|point| [ist_hours(point.at_ms), point.total])
+        .collect();
     ui.horizontal(|ui| {
         ui.label(RichText::new("Total P&L today").strong());
-        ui.label(RichText::new(format::rupees(aggregates.total_pnl)).color(palette.pnl(aggregates.total_pnl)).strong());
-        ui.label(RichText::new(format!("{} open of {} positions", aggregates.open_positions, store.positions().len())).weak());
+        ui.label(
+            RichText::new(format::rupees(aggregates.total_pnl))
+                .color(palette.pnl(aggregates.total_pnl))
+                .strong(),
+        );
+        ui.label(
+            RichText::new(format!(
+                "{} open of {} positions",
+                aggregates.open_positions,
+                store.positions().len()
+            ))
+            .weak(),
+        );
     });
     let line_color = palette.pnl(aggregates.total_pnl);
     Plot::new("pnl chart")
@@ -54,9 +68,23 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
     let mut positions: Vec<&Position> = store.positions().map(|entry| &entry.position).collect();
     // Open positions first, then by symbol.
     positions.sort_by(|a, b| {
-        (a.net_qty.unwrap_or(0) == 0).cmp(&(b.net_qty.unwrap_or(0) == 0)).then_with(|| a.symbol.cmp(&b.symbol))
+        (a.net_qty.unwrap_or(0) == 0)
+            .cmp(&(b.net_qty.unwrap_or(0) == 0))
+            .then_with(|| a.symbol.cmp(&b.symbol))
     });
-    let titles = ["Symbol", "Product", "Side", "Net qty", "Buy qty", "Buy avg", "Sell qty", "Sell avg", "Realized", "Unrealized", "Total P&L"];
+    let titles = [
+        "Symbol",
+        "Product",
+        "Side",
+        "Net qty",
+        "Buy qty",
+        "Buy avg",
+        "Sell qty",
+        "Sell avg",
+        "Realized",
+        "Unrealized",
+        "Total P&L",
+    ];
     let mut builder = TableBuilder::new(ui)
         .id_salt("positions table")
         .striped(true)
@@ -77,7 +105,10 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
         })
         .body(|body| {
             let money = |ui: &mut egui::Ui, amount: f64| {
-                table::right_ui(ui, RichText::new(format::rupees(amount)).color(palette.pnl(amount)));
+                table::right_ui(
+                    ui,
+                    RichText::new(format::rupees(amount)).color(palette.pnl(amount)),
+                );
             };
             // One more row than positions: the totals.
             body.rows(22.0, positions.len() + 1, |mut row| {
@@ -97,7 +128,12 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
                     ui.label(position.symbol.as_deref().unwrap_or(position.id.as_str()));
                 });
                 row.col(|ui| {
-                    ui.label(position.product_type.as_ref().map_or("—", |product| product.code()));
+                    ui.label(
+                        position
+                            .product_type
+                            .as_ref()
+                            .map_or("—", |product| product.code()),
+                    );
                 });
                 row.col(|ui| {
                     ui.label(side_label(position));

@@ -22,11 +22,13 @@ pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
             let count = store.count(kind);
             total += count.total;
             unseen_total += count.unseen;
-            let note = (count.unseen > 0).then(|| RichText::new(format!("+{} new", count.unseen)).color(palette.pending));
+            let note = (count.unseen > 0)
+                .then(|| RichText::new(format!("+{} new", count.unseen)).color(palette.pending));
             let value = RichText::new(format::quantity(count.total as i64));
             widgets::card_ui(ui, title, theme::COUNT_CARD_WIDTH, &[(value, note)]);
         }
-        let note = (unseen_total > 0).then(|| RichText::new(format!("+{unseen_total} new")).color(palette.pending));
+        let note =
+            (unseen_total > 0).then(|| RichText::new(format!("+{unseen_total} new")).color(palette.pending));
         let value = RichText::new(format::quantity(total as i64));
         widgets::card_ui(ui, "Total", theme::COUNT_CARD_WIDTH, &[(value, note)]);
         let orders = aggregates.orders;
@@ -38,7 +40,10 @@ pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
         ]
         .into_iter()
         .map(|(label, count, color)| {
-            (RichText::new(format::quantity(count as i64)).color(color), Some(RichText::new(label).color(palette.muted)))
+            (
+                RichText::new(format::quantity(count as i64)).color(color),
+                Some(RichText::new(label).color(palette.muted)),
+            )
         })
         .collect();
         widgets::card_ui(ui, "Orders by state", 222.0, &states);
@@ -51,7 +56,10 @@ pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
         ]
         .into_iter()
         .map(|(label, amount)| {
-            (RichText::new(format::rupees(amount)).color(palette.pnl(amount)), Some(RichText::new(label).color(palette.muted)))
+            (
+                RichText::new(format::rupees(amount)).color(palette.pnl(amount)),
+                Some(RichText::new(label).color(palette.muted)),
+            )
         })
         .collect();
         widgets::card_ui(ui, "P&L", 300.0, &pnl);

@@ -20,23 +20,37 @@ pub struct Sort<C> {
 /// column shows a small triangle (the default fonts have no arrow glyphs).
 pub fn header_ui<C: PartialEq + Copy>(ui: &mut egui::Ui, title: &str, column: C, sort: &mut Sort<C>) {
     let sorted = sort.column == column;
-    let response = ui.add(egui::Button::new(RichText::new(title).strong()).frame(false)).on_hover_text("Sort");
+    let response = ui
+        .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+        .on_hover_text("Sort");
     if sorted {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
         let color = ui.visuals().strong_text_color();
         let (top, bottom) = (rect.top(), rect.bottom());
         let points = if sort.ascending {
-            vec![egui::pos2(rect.center().x, top), egui::pos2(rect.right(), bottom), egui::pos2(rect.left(), bottom)]
+            vec![
+                egui::pos2(rect.center().x, top),
+                egui::pos2(rect.right(), bottom),
+                egui::pos2(rect.left(), bottom),
+            ]
         } else {
-            vec![egui::pos2(rect.left(), top), egui::pos2(rect.right(), top), egui::pos2(rect.center().x, bottom)]
+            vec![
+                egui::pos2(rect.left(), top),
+                egui::pos2(rect.right(), top),
+                egui::pos2(rect.center().x, bottom),
+            ]
         };
-        ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
+        ui.painter()
+            .add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
     }
     if response.clicked() {
         if sorted {
             sort.ascending = !sort.ascending;
         } else {
-            *sort = Sort { column, ascending: true };
+            *sort = Sort {
+                column,
+                ascending: true,
+            };
         }
     }
 }
@@ -51,12 +65,20 @@ pub fn right_ui(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
 /// The search box; `focus` moves the keyboard into it (Ctrl+F).
 pub fn search_ui(ui: &mut egui::Ui, query: &mut String, hint: &str, focus: bool) -> egui::Response {
     let response = ui.add(
-        egui::TextEdit::singleline(query).hint_text(hint).desired_width(220.0).id_salt("table search"),
+        egui::TextEdit::singleline(query)
+            .hint_text(hint)
+            .desired_width(220.0)
+            .id_salt("table search"),
     );
     if focus {
         response.request_focus();
     }
-    if !query.is_empty() && ui.small_button("×").on_hover_text("Clear the search (Esc)").clicked() {
+    if !query.is_empty()
+        && ui
+            .small_button("×")
+            .on_hover_text("Clear the search (Esc)")
+            .clicked()
+    {
         query.clear();
     }
     response
@@ -69,7 +91,9 @@ pub fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
     }
     let (haystack, needle) = (haystack.as_bytes(), needle_lower.as_bytes());
     haystack.len() >= needle.len()
-        && haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
+        && haystack
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 /// Filtered, sorted row keys, rebuilt when the query changes or (at most every `REFRESH`) when
@@ -83,7 +107,11 @@ pub struct RowCache<K> {
 
 impl<K> Default for RowCache<K> {
     fn default() -> Self {
-        Self { rows: Vec::new(), built_for: None, built_at: None }
+        Self {
+            rows: Vec::new(),
+            built_for: None,
+            built_at: None,
+        }
     }
 }
 
@@ -97,7 +125,13 @@ pub fn query_hash(query: &impl Hash) -> u64 {
 impl<K> RowCache<K> {
     /// Rebuilds with `build` if due. Returns how long until a pending refresh is due, so the
     /// caller can ask for a repaint then.
-    pub fn refresh(&mut self, version: u64, query: u64, now: Instant, build: impl FnOnce() -> Vec<K>) -> Option<Duration> {
+    pub fn refresh(
+        &mut self,
+        version: u64,
+        query: u64,
+        now: Instant,
+        build: impl FnOnce() -> Vec<K>,
+    ) -> Option<Duration> {
         let due = match (self.built_for, self.built_at) {
             (Some((built_version, built_query)), Some(at)) if built_query == query => {
                 if built_version == version {
@@ -141,10 +175,22 @@ mod tests {
             vec![n]
         };
         assert_eq!(cache.refresh(1, 7, start, || build(1)), None);
-        assert_eq!(cache.refresh(1, 7, start, || build(2)), None, "same version: cached");
+        assert_eq!(
+            cache.refresh(1, 7, start, || build(2)),
+            None,
+            "same version: cached"
+        );
         let wait = cache.refresh(2, 7, start + Duration::from_millis(10), || build(3));
-        assert_eq!(wait, Some(REFRESH - Duration::from_millis(10)), "new data waits for the refresh");
-        assert_eq!(cache.refresh(2, 8, start + Duration::from_millis(20), || build(4)), None, "new query: now");
+        assert_eq!(
+            wait,
+            Some(REFRESH - Duration::from_millis(10)),
+            "new data waits for the refresh"
+        );
+        assert_eq!(
+            cache.refresh(2, 8, start + Duration::from_millis(20), || build(4)),
+            None,
+            "new query: now"
+        );
         assert_eq!(cache.rows, vec![4]);
         assert_eq!(cache.refresh(3, 8, start + REFRESH * 2, || build(5)), None);
         assert_eq!(cache.rows, vec![5]);

@@ -10,13 +10,20 @@ use crate::fyers::model::EventKind;
 use crate::store::{ConnectionState, Store, now_ms};
 
 /// The pill's text and colour for a connection state.
-pub fn connection_pill(state: &ConnectionState, palette: &theme::Palette, now: Instant) -> (String, egui::Color32) {
+pub fn connection_pill(
+    state: &ConnectionState,
+    palette: &theme::Palette,
+    now: Instant,
+) -> (String, egui::Color32) {
     match state {
         ConnectionState::Connected { .. } => ("• Connected".to_owned(), palette.connected),
         ConnectionState::Connecting => ("Connecting…".to_owned(), palette.connecting),
         ConnectionState::Reconnecting { attempt, next_at, .. } => {
             let secs = next_at.saturating_duration_since(now).as_secs_f64().ceil() as u64;
-            (format!("Reconnecting (attempt {attempt}, in {secs} s)"), palette.connecting)
+            (
+                format!("Reconnecting (attempt {attempt}, in {secs} s)"),
+                palette.connecting,
+            )
         }
         ConnectionState::Disconnected => ("Disconnected".to_owned(), palette.disconnected),
         ConnectionState::AuthRejected { .. } => ("Session rejected".to_owned(), palette.error),
@@ -30,11 +37,16 @@ pub fn toolbar_ui(ui: &mut egui::Ui, store: &Store, account: &str, intents: &mut
         ui.label(RichText::new("Orderwatch").strong().size(16.0));
         let (text, color) = connection_pill(&store.connection, palette, now);
         let pill = widgets::pill_ui(ui, text, color);
-        if let ConnectionState::Reconnecting { reason, .. } | ConnectionState::AuthRejected { reason } = &store.connection {
+        if let ConnectionState::Reconnecting { reason, .. } | ConnectionState::AuthRejected { reason } =
+            &store.connection
+        {
             pill.on_hover_text(reason);
         }
         widgets::pill_ui(ui, account, palette.muted);
-        let streaming = !matches!(store.connection, ConnectionState::Disconnected | ConnectionState::AuthRejected { .. });
+        let streaming = !matches!(
+            store.connection,
+            ConnectionState::Disconnected | ConnectionState::AuthRejected { .. }
+        );
         if streaming {
             if ui.button("Stop stream").clicked() {
                 intents.push(Intent::Disconnect);
@@ -51,14 +63,21 @@ pub fn toolbar_ui(ui: &mut egui::Ui, store: &Store, account: &str, intents: &mut
         }
         ui.separator();
         let last = match store.last_message_ms() {
-            Some(at) => format!("Last message {} ago", format::duration(crate::store::age(now_ms(), at).as_secs())),
+            Some(at) => format!(
+                "Last message {} ago",
+                format::duration(crate::store::age(now_ms(), at).as_secs())
+            ),
             None => "No messages yet".to_owned(),
         };
         ui.label(RichText::new(last).weak());
         ui.label(RichText::new(format!("Reconnects: {}", store.reconnects())).weak());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let dark = ui.visuals().dark_mode;
-            if ui.button(if dark { "Light theme" } else { "Dark theme" }).on_hover_text("Switch theme").clicked() {
+            if ui
+                .button(if dark { "Light theme" } else { "Dark theme" })
+                .on_hover_text("Switch theme")
+                .clicked()
+            {
                 intents.push(Intent::SetDark(!dark));
             }
         });
@@ -68,11 +87,21 @@ pub fn toolbar_ui(ui: &mut egui::Ui, store: &Store, account: &str, intents: &mut
         for kind in EventKind::ALL {
             let mut wanted = store.subscriptions.wanted.contains(&kind);
             let pending = store.connection.is_connected() && store.subscriptions.is_pending(kind);
-            let label = if pending { format!("{} …", kind.sdk_name()) } else { kind.sdk_name().to_owned() };
-            let text = if pending { RichText::new(label).color(palette.muted).italics() } else { RichText::new(label) };
+            let label = if pending {
+                format!("{} …", kind.sdk_name())
+            } else {
+                kind.sdk_name().to_owned()
+            };
+            let text = if pending {
+                RichText::new(label).color(palette.muted).italics()
+            } else {
+                RichText::new(label)
+            };
             let response = ui.checkbox(&mut wanted, text);
             if pending {
-                response.clone().on_hover_text("Waiting for the server to acknowledge");
+                response
+                    .clone()
+                    .on_hover_text("Waiting for the server to acknowledge");
             }
             if response.changed() {
                 intents.push(Intent::Subscribe(kind, wanted));

@@ -37,7 +37,10 @@ impl Default for TradesView {
         Self {
             search: String::new(),
             side: SideFilter::All,
-            sort: Sort { column: TradeColumn::Time, ascending: false },
+            sort: Sort {
+                column: TradeColumn::Time,
+                ascending: false,
+            },
             rows: RowCache::default(),
         }
     }
@@ -50,12 +53,20 @@ fn when(entry: &TradeEntry) -> i64 {
 fn compare(a: &TradeEntry, b: &TradeEntry, column: TradeColumn) -> Ordering {
     let (x, y) = (&a.trade, &b.trade);
     match column {
-        TradeColumn::Time => when(a).cmp(&when(b)).then_with(|| a.received_ms.cmp(&b.received_ms)),
+        TradeColumn::Time => when(a)
+            .cmp(&when(b))
+            .then_with(|| a.received_ms.cmp(&b.received_ms)),
         TradeColumn::Symbol => x.symbol.cmp(&y.symbol),
         TradeColumn::Side => x.side.map(|s| s.code()).cmp(&y.side.map(|s| s.code())),
         TradeColumn::Qty => x.traded_qty.cmp(&y.traded_qty),
-        TradeColumn::Price => x.trade_price.unwrap_or(0.0).total_cmp(&y.trade_price.unwrap_or(0.0)),
-        TradeColumn::Value => x.trade_value.unwrap_or(0.0).total_cmp(&y.trade_value.unwrap_or(0.0)),
+        TradeColumn::Price => x
+            .trade_price
+            .unwrap_or(0.0)
+            .total_cmp(&y.trade_price.unwrap_or(0.0)),
+        TradeColumn::Value => x
+            .trade_value
+            .unwrap_or(0.0)
+            .total_cmp(&y.trade_value.unwrap_or(0.0)),
         TradeColumn::Order => x.order_number.cmp(&y.order_number),
         TradeColumn::Trade => x.trade_number.cmp(&y.trade_number),
     }
@@ -82,16 +93,28 @@ impl TradesView {
                 .collect();
             entries.sort_unstable_by(|a, b| {
                 let ordering = compare(a, b, sort.column);
-                if sort.ascending { ordering } else { ordering.reverse() }
+                if sort.ascending {
+                    ordering
+                } else {
+                    ordering.reverse()
+                }
             });
-            entries.into_iter().map(|entry| entry.trade.trade_number.clone()).collect()
+            entries
+                .into_iter()
+                .map(|entry| entry.trade.trade_number.clone())
+                .collect()
         })
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, store: &Store, focus_search: bool) {
         ui.horizontal(|ui| {
-            table::search_ui(ui, &mut self.search, "Search symbol, order or trade number…", focus_search);
-            widgets::choice_ui(ui, "trade side", &mut self.side, &SideFilter::ALL, |f| f.label());
+            table::search_ui(
+                ui,
+                &mut self.search,
+                "Search symbol, order or trade number…",
+                focus_search,
+            );
+            widgets::choice_ui(ui, "Side", &mut self.side, &SideFilter::ALL, |f| f.label());
             let total = store.trades().len();
             ui.label(RichText::new(format!("{} of {total} trades", self.rows.rows.len())).weak());
         });
@@ -99,13 +122,21 @@ impl TradesView {
         let palette = theme::palette(ui);
         let columns: [(&str, TradeColumn, Column); 8] = [
             ("Time", TradeColumn::Time, Column::exact(64.0)),
-            ("Symbol", TradeColumn::Symbol, Column::initial(190.0).at_least(80.0).clip(true)),
+            (
+                "Symbol",
+                TradeColumn::Symbol,
+                Column::initial(190.0).at_least(80.0).clip(true),
+            ),
             ("Side", TradeColumn::Side, Column::exact(40.0)),
             ("Qty", TradeColumn::Qty, Column::exact(64.0)),
             ("Price", TradeColumn::Price, Column::exact(90.0)),
             ("Value", TradeColumn::Value, Column::exact(120.0)),
             ("Order number", TradeColumn::Order, Column::initial(130.0)),
-            ("Trade number", TradeColumn::Trade, Column::remainder().at_least(100.0)),
+            (
+                "Trade number",
+                TradeColumn::Trade,
+                Column::remainder().at_least(100.0),
+            ),
         ];
         let mut builder = TableBuilder::new(ui)
             .id_salt("trades table")
@@ -123,7 +154,12 @@ impl TradesView {
             })
             .body(|body| {
                 body.rows(22.0, self.rows.rows.len(), |mut row| {
-                    let Some(entry) = self.rows.rows.get(row.index()).and_then(|number| store.trade(number)) else {
+                    let Some(entry) = self
+                        .rows
+                        .rows
+                        .get(row.index())
+                        .and_then(|number| store.trade(number))
+                    else {
                         return;
                     };
                     let trade = &entry.trade;

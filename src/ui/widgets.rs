@@ -12,7 +12,9 @@ pub fn pill_ui(ui: &mut egui::Ui, text: impl Into<String>, color: Color32) -> eg
         .stroke(Stroke::new(1.0, color))
         .corner_radius(CornerRadius::same(10))
         .inner_margin(egui::Margin::symmetric(8, 2))
-        .show(ui, |ui| ui.label(RichText::new(text.into()).color(color).strong()))
+        .show(ui, |ui| {
+            ui.label(RichText::new(text.into()).color(color).strong())
+        })
         .inner
 }
 
@@ -20,24 +22,31 @@ pub fn status_badge_ui(ui: &mut egui::Ui, status: OrderStatus, palette: &Palette
     pill_ui(ui, status.label(), palette.status(status))
 }
 
-/// A drop-down over a few values.
+/// A drop-down over a few values; `name` says what it chooses (shown, and for screen readers).
 pub fn choice_ui<T: PartialEq + Copy>(
     ui: &mut egui::Ui,
-    id: &str,
+    name: &str,
     value: &mut T,
     choices: &[T],
     label: impl Fn(T) -> &'static str,
 ) {
-    egui::ComboBox::from_id_salt(id).selected_text(label(*value)).show_ui(ui, |ui| {
-        for choice in choices {
-            ui.selectable_value(value, *choice, label(*choice));
-        }
-    });
+    egui::ComboBox::new(name, name)
+        .selected_text(label(*value))
+        .show_ui(ui, |ui| {
+            for choice in choices {
+                ui.selectable_value(value, *choice, label(*choice));
+            }
+        });
 }
 
 /// A statistics card: a title and one or more values side by side, each with a note under it.
 /// Its size is fixed and claimed before drawing, so a wrapping row of cards knows when to wrap.
-pub fn card_ui(ui: &mut egui::Ui, title: &str, width: f32, values: &[(RichText, Option<RichText>)]) -> egui::Response {
+pub fn card_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    width: f32,
+    values: &[(RichText, Option<RichText>)],
+) -> egui::Response {
     let palette = theme::palette(ui);
     let size = egui::vec2(width, theme::CARD_HEIGHT);
     ui.allocate_ui(size, |ui| {

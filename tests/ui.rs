@@ -1,0 +1,354 @@
+//! The real window (`OrderwatchApp`) driven by label, as a user would, on a store the feed fills
+//! from the simulator over loopback.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use orderwatch::fyers::auth::Authorization;
+use orderwatch::fyers::model::{EventKind, OrderStatus};
+use orderwatch::sim::{Sim, SimConfig};
+use orderwatch::ui::{OrderwatchApp, Tab};
+
+struct World {
+    runtime: tokio::runtime::Runtime,
+    sim: Sim,
+    running: Running,
+}
+
+/// A simulator already an hour into its day, and a feed that waits for "Start stream".
+fn world(rate: f64, autostart: bool) -> World {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = SimConfig {
+        warmup_steps: 400,
+        rate: Some(rate),
+        start_paused: false,
+        steps: None,
+        ..day(31, 0, None)
+    };
+    let sim = runtime.block_on(start_sim(config));
+    let mut feed = feed_config(&sim);
+    feed.autostart = autostart;
+    let running = runtime.block_on(async { start_feed(feed) });
+    World {
+        runtime,
+        sim,
+        running,
+    }
+}
+
+fn harness(world: &World) -> Harness<'static, OrderwatchApp> {
+    let store = world.running.store.clone();
+    let feed = world.running.handle.clone();
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"))
+}
+
+/// Steps the UI (the feed runs meanwhile on its own threads) until `done` holds.
+fn step_until(
+    harness: &mut Harness<'_, OrderwatchApp>,
+    what: &str,
+    mut done: impl FnMut(&Harness<'_, OrderwatchApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    harness.step();
+}
+
+/// Is there a widget with exactly this label (one or more)?
+fn has(harness: &Harness<'_, OrderwatchApp>, label: &str) -> bool {
+    harness.query_all_by_label(label).next().is_some()
+}
+
+/// The text of every widget whose label contains `part`.
+fn texts_containing(harness: &Harness<'_, OrderwatchApp>, part: &str) -> Vec<String> {
+    harness
+        .query_all_by_label_contains(part)
+        .filter_map(|node| {
+            let node = node.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect()
+}
+
+fn order_rows(harness: &Harness<'_, OrderwatchApp>) -> usize {
+    harness.query_all_by_label_contains("NSE:").count()
+}
+
+#[test]
+fn starting_the_stream_fills_the_table() {
+    let world = world(20.0, false);
+    let mut harness = harness(&world);
+    harness.step();
+    assert!(has(&harness, "Disconnected"));
+    assert_eq!(order_rows(&harness), 0);
+    harness.get_by_label("Start stream").click();
+    step_until(&mut harness, "rows", |h| order_rows(h) > 5);
+    step_until(&mut harness, "connected", |h| has(h, "• Connected"));
+    assert!(has(&harness, "Stop stream"));
+    drop(world.runtime);
+}
+
+#[test]
+fn unticking_on_trades_stops_new_trades() {
+    let world = world(40.0, true);
+    let mut harness = harness(&world);
+    let store = world.running.store.clone();
+    step_until(&mut harness, "trades", |_| store.read().trades().len() > 3);
+    harness.get_by_label("OnTrades").click();
+    step_until(&mut harness, "trades unsubscribed", |_| {
+        let store = store.read();
+        !store.subscriptions.wanted.contains(&EventKind::Trades)
+            && !store.subscriptions.acknowledged.contains(&EventKind::Trades)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (trades, truth) = (
+        store.read().trades().len(),
+        world.sim.handle().book().trades.len(),
+    );
+    let later = Instant::now() + Duration::from_millis(1_500);
+    while Instant::now() < later {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        world.sim.handle().book().trades.len() > truth,
+        "the exchange kept trading"
+    );
+    assert_eq!(
+        store.read().trades().len(),
+        trades,
+        "no new trades after unticking OnTrades"
+    );
+    assert!(
+        store
+            .read()
+            .subscriptions
+            .acknowledged
+            .contains(&EventKind::Orders)
+    );
+}
+
+#[test]
+fn viewing_a_tab_clears_its_new_count() {
+    let world = world(40.0, true);
+    let mut harness = harness(&world);
+    let store = world.running.store.clone();
+    step_until(&mut harness, "unseen trades", |_| {
+        store.read().count(EventKind::Trades).unseen > 0
+    });
+    world.sim.handle().pause();
+    std::thread::sleep(Duration::from_millis(200));
+    harness.step();
+    let unseen = store.read().count(EventKind::Trades).unseen;
+    assert!(
+        has(&harness, &format!("+{unseen}")),
+        "the Trades tab shows +{unseen}"
+    );
+    harness.get_by_role_and_label(Role::Button, "Trades").click();
+    step_until(&mut harness, "trades seen", |h| {
+        h.state().tab() == Tab::Trades && store.read().count(EventKind::Trades).unseen == 0
+    });
+    assert!(!has(&harness, &format!("+{unseen}")));
+    // Orders keep their count while the user looks elsewhere.
+    assert!(store.read().count(EventKind::Orders).total > 0);
+}
+
+#[test]
+fn search_narrows_the_orders_table() {
+    let world = world(40.0, true);
+    let mut harness = harness(&world);
+    let store = world.running.store.clone();
+    step_until(&mut harness, "orders", |h| {
+        store.read().orders.len() > 100 && order_rows(h) > 10
+    });
+    world.sim.handle().pause();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..3 {
+        harness.step();
+    }
+    let total = store.read().orders.len();
+    let reliance = store
+        .read()
+        .orders
+        .entries()
+        .filter(|e| e.order.symbol.as_deref() == Some("NSE:RELIANCE-EQ"))
+        .count();
+    assert!(reliance > 0 && reliance < total);
+    let search = harness.get_by_role(Role::TextInput);
+    search.click();
+    search.type_text("reliance");
+    std::thread::sleep(Duration::from_millis(300));
+    step_until(&mut harness, "filtered", |h| {
+        has(h, &format!("{reliance} of {total} orders"))
+    });
+    let symbols = texts_containing(&harness, "NSE:");
+    assert!(!symbols.is_empty());
+    assert!(
+        symbols.iter().all(|symbol| symbol.contains("RELIANCE")),
+        "{symbols:?}"
+    );
+    // Esc clears the search.
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "cleared", |h| {
+        has(h, &format!("{total} of {total} orders"))
+    });
+}
+
+#[test]
+fn selecting_an_order_shows_its_history_and_a_rejection_its_reason() {
+    let world = world(40.0, true);
+    let mut harness = harness(&world);
+    let store = world.running.store.clone();
+    step_until(&mut harness, "a rejected order", |_| {
+        store
+            .read()
+            .orders
+            .entries()
+            .any(|e| e.order.status() == OrderStatus::Rejected)
+    });
+    world.sim.handle().pause();
+    std::thread::sleep(Duration::from_millis(300));
+    let (id, message, updates) = {
+        let store = store.read();
+        let entry = store
+            .orders
+            .entries()
+            .find(|e| e.order.status() == OrderStatus::Rejected)
+            .unwrap();
+        (
+            entry.order.id.to_string(),
+            entry.order.message.clone().unwrap_or_default().to_string(),
+            entry.updates,
+        )
+    };
+    assert!(!message.is_empty());
+    let search = harness.get_by_role(Role::TextInput);
+    search.click();
+    search.type_text(&id);
+    step_until(&mut harness, "the order's row", |h| {
+        texts_containing(h, " orders")
+            .iter()
+            .any(|t| t.starts_with("1 of "))
+    });
+    assert!(has(&harness, "Rejected"), "the status badge");
+    assert!(
+        harness.query_all_by_label(&message).count() >= 1,
+        "the OMS message in the table"
+    );
+    // A synthetic click is one frame's press and release; when the suite runs in parallel on two
+    // cores a frame can be laid out differently from the one the click was aimed at, so a user's
+    // second click is allowed.
+    for _ in 0..3 {
+        if harness.state().selected_order() == Some(id.as_str()) {
+            break;
+        }
+        harness.get_all_by_label(&message).next().unwrap().click();
+        for _ in 0..3 {
+            harness.step();
+        }
+    }
+    assert_eq!(harness.state().selected_order(), Some(id.as_str()));
+    step_until(&mut harness, "the detail panel", |h| {
+        h.query_by_label_contains("History (").is_some()
+    });
+    assert!(has(&harness, &format!("History ({updates} updates)")));
+    assert!(
+        harness.query_all_by_label(&message).count() >= 2,
+        "the reason again in the detail panel"
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "detail closed", |h| {
+        h.query_by_label_contains("History (").is_none()
+    });
+}
+
+#[test]
+fn number_keys_switch_tabs() {
+    let world = world(10.0, true);
+    let mut harness = harness(&world);
+    harness.step();
+    for (key, tab) in [
+        (egui::Key::Num2, Tab::Trades),
+        (egui::Key::Num3, Tab::Positions),
+        (egui::Key::Num5, Tab::Diagnostics),
+        (egui::Key::Num1, Tab::Orders),
+    ] {
+        harness.key_press(key);
+        harness.step();
+        assert_eq!(harness.state().tab(), tab);
+    }
+    harness.key_press(egui::Key::Num3);
+    step_until(&mut harness, "positions tab", |h| has(h, "Total P&L today"));
+}
+
+#[test]
+fn a_refused_token_shows_a_banner() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = runtime.block_on(start_sim(day(32, 10, None)));
+    let mut config = feed_config(&sim);
+    config.auth = Some(Authorization::parse("SIMAPP1234-100:expired").unwrap());
+    let running = runtime.block_on(async { start_feed(config) });
+    let (store, feed) = (running.store.clone(), running.handle.clone());
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"));
+    step_until(&mut harness, "the rejection", |h| has(h, "Session rejected"));
+    assert!(
+        harness
+            .query_by_label_contains("Give a new access token")
+            .is_some()
+    );
+    assert!(
+        harness.query_by_label_contains("expired").is_none(),
+        "the token never reaches the screen"
+    );
+    harness.get_by_label("Dismiss").click();
+    step_until(&mut harness, "dismissed", |h| {
+        h.query_by_label_contains("Give a new access token").is_none()
+    });
+}
+
+#[test]
+fn the_window_works_at_800_by_600() {
+    let world = world(20.0, true);
+    let store = world.running.store.clone();
+    let feed = world.running.handle.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(800.0, 600.0))
+        .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"));
+    step_until(&mut harness, "rows", |h| order_rows(h) > 3);
+    for label in [
+        "Orders",
+        "Trades",
+        "Positions",
+        "General",
+        "Diagnostics",
+        "P&L",
+        "Total",
+        "Stop stream",
+    ] {
+        assert!(
+            harness.query_all_by_label(label).count() > 0,
+            "{label} is on screen at 800×600"
+        );
+    }
+}
