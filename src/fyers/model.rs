@@ -179,6 +179,23 @@ impl Order {
     pub fn filled(&self) -> i64 {
         self.filled_qty.unwrap_or(0)
     }
+
+    /// When the order was placed, in Unix seconds: the OMS epoch, else `orderDateTime` read as IST
+    /// (REST rows carry only the latter).
+    pub fn placed_epoch(&self) -> Option<i64> {
+        self.time_epoch_oms
+            .or_else(|| self.order_date_time.as_deref().and_then(parse_ist))
+    }
+}
+
+/// Reads Fyers' IST date-times (`24-Dec-2025 09:15:00`, or `24-12-2025 09:15:00` in trade rows)
+/// as Unix seconds.
+pub fn parse_ist(text: &str) -> Option<i64> {
+    const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
+    ["%d-%b-%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S"]
+        .into_iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text.trim(), format).ok())
+        .map(|time| time.and_utc().timestamp() - IST_OFFSET_SECS)
 }
 
 /// One fill, as one trade frame or one trade-book row carries it.
@@ -262,6 +279,14 @@ pub struct Trade {
     pub fill_time_epoch: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol_desc: Option<Text>,
+}
+
+impl Trade {
+    /// When the fill happened, in Unix seconds.
+    pub fn fill_epoch(&self) -> Option<i64> {
+        self.fill_time_epoch
+            .or_else(|| self.order_date_time.as_deref().and_then(parse_ist))
+    }
 }
 
 /// One net position, as one position frame or one `netPositions` row carries it.
@@ -569,5 +594,15 @@ impl Event {
             Self::Position(position) => wrap("positions", body(serde_json::to_value(position))),
             Self::General(general) => serde_json::Value::Object(general.raw.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ist_date_times() {
+        assert_eq!(super::parse_ist("24-Dec-2025 09:15:00"), Some(1_766_547_900));
+        assert_eq!(super::parse_ist("24-12-2025 09:15:00"), Some(1_766_547_900));
+        assert_eq!(super::parse_ist("NA"), None);
     }
 }

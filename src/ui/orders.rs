@@ -128,7 +128,7 @@ impl Default for OrdersView {
 /// When the order was placed, for the Time column: the OMS epoch, else first arrival.
 fn placed(entry: &OrderEntry) -> (i64, u64) {
     (
-        entry.order.time_epoch_oms.unwrap_or(entry.first_seen_ms / 1000),
+        entry.order.placed_epoch().unwrap_or(entry.first_seen_ms / 1000),
         entry.first_seq,
     )
 }
@@ -190,14 +190,22 @@ impl OrdersView {
                 .entries()
                 .filter(|entry| self.matches(entry, &needle))
                 .collect();
-            entries.sort_unstable_by(|a, b| {
-                let ordering = compare(a, b, self.sort.column);
-                if self.sort.ascending {
-                    ordering
-                } else {
-                    ordering.reverse()
+            if self.sort.column == OrderColumn::Time {
+                // The key may come from parsing a date: once per row, not per comparison.
+                entries.sort_by_cached_key(|entry| placed(entry));
+                if !self.sort.ascending {
+                    entries.reverse();
                 }
-            });
+            } else {
+                entries.sort_unstable_by(|a, b| {
+                    let ordering = compare(a, b, self.sort.column);
+                    if self.sort.ascending {
+                        ordering
+                    } else {
+                        ordering.reverse()
+                    }
+                });
+            }
             entries.into_iter().map(|entry| entry.order.id.clone()).collect()
         });
         self.rows = rows;
@@ -248,38 +256,43 @@ impl OrdersView {
             ),
             ("Order id", OrderColumn::Id, Column::remainder().at_least(110.0)),
         ];
-        let mut builder = TableBuilder::new(ui)
-            .id_salt("orders table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
-        for (_, _, column) in &columns {
-            builder = builder.column(*column);
-        }
         let mut clicked = None;
-        builder
-            .header(22.0, |mut header| {
-                for (title, column, _) in &columns {
-                    header.col(|ui| table::header_ui(ui, title, *column, &mut self.sort));
+        // Narrow windows scroll sideways rather than hide columns.
+        egui::ScrollArea::horizontal()
+            .id_salt("orders scroll")
+            .show(ui, |ui| {
+                let mut builder = TableBuilder::new(ui)
+                    .id_salt("orders table")
+                    .striped(true)
+                    .resizable(true)
+                    .sense(egui::Sense::click())
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+                for (_, _, column) in &columns {
+                    builder = builder.column(*column);
                 }
-            })
-            .body(|body| {
-                body.rows(22.0, self.rows.rows.len(), |mut row| {
-                    let Some(entry) = self
-                        .rows
-                        .rows
-                        .get(row.index())
-                        .and_then(|id| store.orders.get(id))
-                    else {
-                        return;
-                    };
-                    row.set_selected(self.selected.as_ref() == Some(&entry.order.id));
-                    order_row_ui(&mut row, entry, palette);
-                    if row.response().clicked() {
-                        clicked = Some(entry.order.id.clone());
-                    }
-                });
+                builder
+                    .header(22.0, |mut header| {
+                        for (title, column, _) in &columns {
+                            header.col(|ui| table::header_ui(ui, title, *column, &mut self.sort));
+                        }
+                    })
+                    .body(|body| {
+                        body.rows(22.0, self.rows.rows.len(), |mut row| {
+                            let Some(entry) = self
+                                .rows
+                                .rows
+                                .get(row.index())
+                                .and_then(|id| store.orders.get(id))
+                            else {
+                                return;
+                            };
+                            row.set_selected(self.selected.as_ref() == Some(&entry.order.id));
+                            order_row_ui(&mut row, entry, palette);
+                            if row.response().clicked() {
+                                clicked = Some(entry.order.id.clone());
+                            }
+                        });
+                    });
             });
         if let Some(id) = clicked {
             self.selected = if self.selected.as_ref() == Some(&id) {

@@ -56,9 +56,15 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
         .allow_scroll(false)
         .allow_drag(false)
         .allow_zoom(false)
-        .x_axis_formatter(|mark, _range| {
-            let minutes = (mark.value * 60.0).round() as i64;
-            format!("{:02}:{:02}", minutes / 60, minutes % 60)
+        .x_axis_formatter(|mark, range| {
+            // Hours since midnight IST; seconds matter when the chart spans only minutes.
+            let seconds = (mark.value * 3600.0).round() as i64;
+            let (hours, minutes, secs) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+            if range.end() - range.start() < 0.25 {
+                format!("{hours:02}:{minutes:02}:{secs:02}")
+            } else {
+                format!("{hours:02}:{minutes:02}")
+            }
         })
         .y_axis_formatter(|mark, _range| format::rupees(mark.value))
         .show(ui, |plot| {
@@ -85,67 +91,72 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
         "Unrealized",
         "Total P&L",
     ];
-    let mut builder = TableBuilder::new(ui)
-        .id_salt("positions table")
-        .striped(true)
-        .resizable(true)
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(190.0).at_least(80.0).clip(true));
-    for width in [80.0, 56.0, 70.0, 70.0, 90.0, 70.0, 90.0, 110.0, 110.0] {
-        builder = builder.column(Column::exact(width));
-    }
-    builder = builder.column(Column::remainder().at_least(110.0));
-    builder
-        .header(22.0, |mut header| {
-            for title in titles {
-                header.col(|ui| {
-                    ui.label(RichText::new(title).strong());
-                });
+    // Narrow windows scroll sideways rather than hide columns.
+    egui::ScrollArea::horizontal()
+        .id_salt("positions scroll")
+        .show(ui, |ui| {
+            let mut builder = TableBuilder::new(ui)
+                .id_salt("positions table")
+                .striped(true)
+                .resizable(true)
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::remainder().at_least(150.0).clip(true));
+            // Fixed numeric columns, the last one clear of the scroll bar.
+            for width in [80.0, 56.0, 70.0, 70.0, 90.0, 70.0, 90.0, 110.0, 110.0, 118.0] {
+                builder = builder.column(Column::exact(width));
             }
-        })
-        .body(|body| {
-            let money = |ui: &mut egui::Ui, amount: f64| {
-                table::right_ui(
-                    ui,
-                    RichText::new(format::rupees(amount)).color(palette.pnl(amount)),
-                );
-            };
-            // One more row than positions: the totals.
-            body.rows(22.0, positions.len() + 1, |mut row| {
-                let Some(position) = positions.get(row.index()) else {
-                    row.col(|ui| {
-                        ui.label(RichText::new("Total").strong());
-                    });
-                    for _ in 0..7 {
-                        row.col(|_| {});
+            builder
+                .header(22.0, |mut header| {
+                    for title in titles {
+                        header.col(|ui| {
+                            ui.label(RichText::new(title).strong());
+                        });
                     }
-                    row.col(|ui| money(ui, aggregates.realized_pnl));
-                    row.col(|ui| money(ui, aggregates.unrealized_pnl));
-                    row.col(|ui| money(ui, aggregates.total_pnl));
-                    return;
-                };
-                row.col(|ui| {
-                    ui.label(position.symbol.as_deref().unwrap_or(position.id.as_str()));
+                })
+                .body(|body| {
+                    let money = |ui: &mut egui::Ui, amount: f64| {
+                        table::right_ui(
+                            ui,
+                            RichText::new(format::rupees(amount)).color(palette.pnl(amount)),
+                        );
+                    };
+                    // One more row than positions: the totals.
+                    body.rows(22.0, positions.len() + 1, |mut row| {
+                        let Some(position) = positions.get(row.index()) else {
+                            row.col(|ui| {
+                                ui.label(RichText::new("Total").strong());
+                            });
+                            for _ in 0..7 {
+                                row.col(|_| {});
+                            }
+                            row.col(|ui| money(ui, aggregates.realized_pnl));
+                            row.col(|ui| money(ui, aggregates.unrealized_pnl));
+                            row.col(|ui| money(ui, aggregates.total_pnl));
+                            return;
+                        };
+                        row.col(|ui| {
+                            ui.label(position.symbol.as_deref().unwrap_or(position.id.as_str()));
+                        });
+                        row.col(|ui| {
+                            ui.label(
+                                position
+                                    .product_type
+                                    .as_ref()
+                                    .map_or("—", |product| product.code()),
+                            );
+                        });
+                        row.col(|ui| {
+                            ui.label(side_label(position));
+                        });
+                        row.col(|ui| table::right_ui(ui, format::quantity(position.net_qty.unwrap_or(0))));
+                        row.col(|ui| table::right_ui(ui, format::quantity(position.buy_qty.unwrap_or(0))));
+                        row.col(|ui| table::right_ui(ui, format::price(position.buy_avg.unwrap_or(0.0))));
+                        row.col(|ui| table::right_ui(ui, format::quantity(position.sell_qty.unwrap_or(0))));
+                        row.col(|ui| table::right_ui(ui, format::price(position.sell_avg.unwrap_or(0.0))));
+                        row.col(|ui| money(ui, position.realized_profit.unwrap_or(0.0)));
+                        row.col(|ui| money(ui, position.unrealized_profit.unwrap_or(0.0)));
+                        row.col(|ui| money(ui, position.pl.unwrap_or(0.0)));
+                    });
                 });
-                row.col(|ui| {
-                    ui.label(
-                        position
-                            .product_type
-                            .as_ref()
-                            .map_or("—", |product| product.code()),
-                    );
-                });
-                row.col(|ui| {
-                    ui.label(side_label(position));
-                });
-                row.col(|ui| table::right_ui(ui, format::quantity(position.net_qty.unwrap_or(0))));
-                row.col(|ui| table::right_ui(ui, format::quantity(position.buy_qty.unwrap_or(0))));
-                row.col(|ui| table::right_ui(ui, format::price(position.buy_avg.unwrap_or(0.0))));
-                row.col(|ui| table::right_ui(ui, format::quantity(position.sell_qty.unwrap_or(0))));
-                row.col(|ui| table::right_ui(ui, format::price(position.sell_avg.unwrap_or(0.0))));
-                row.col(|ui| money(ui, position.realized_profit.unwrap_or(0.0)));
-                row.col(|ui| money(ui, position.unrealized_profit.unwrap_or(0.0)));
-                row.col(|ui| money(ui, position.pl.unwrap_or(0.0)));
-            });
         });
 }

@@ -46,9 +46,9 @@ pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
             )
         })
         .collect();
-        widgets::card_ui(ui, "Orders by state", 222.0, &states);
+        widgets::card_ui(ui, "Orders by state", 200.0, &states);
         let traded = RichText::new(format::rupees(aggregates.traded_value));
-        widgets::card_ui(ui, "Traded value", 148.0, &[(traded, None)]);
+        widgets::card_ui(ui, "Traded value", 120.0, &[(traded, None)]);
         let pnl: Vec<(RichText, Option<RichText>)> = [
             ("realized", aggregates.realized_pnl),
             ("unrealized", aggregates.unrealized_pnl),
@@ -62,6 +62,6 @@ pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
             )
         })
         .collect();
-        widgets::card_ui(ui, "P&L", 300.0, &pnl);
+        widgets::card_ui(ui, "P&L", 200.0, &pnl);
     });
 }

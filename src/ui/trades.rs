@@ -47,7 +47,7 @@ impl Default for TradesView {
 }
 
 fn when(entry: &TradeEntry) -> i64 {
-    entry.trade.fill_time_epoch.unwrap_or(entry.received_ms / 1000)
+    entry.trade.fill_epoch().unwrap_or(entry.received_ms / 1000)
 }
 
 fn compare(a: &TradeEntry, b: &TradeEntry, column: TradeColumn) -> Ordering {
@@ -91,14 +91,24 @@ impl TradesView {
                         .any(|text| table::contains_ignore_case(text, &needle))
                 })
                 .collect();
-            entries.sort_unstable_by(|a, b| {
-                let ordering = compare(a, b, sort.column);
-                if sort.ascending {
-                    ordering
-                } else {
-                    ordering.reverse()
+            if sort.column == TradeColumn::Time {
+                // The key may come from parsing a date: once per row, not per comparison.
+                entries.sort_by_cached_key(|entry| {
+                    (when(entry), entry.received_ms, entry.trade.trade_number.clone())
+                });
+                if !sort.ascending {
+                    entries.reverse();
                 }
-            });
+            } else {
+                entries.sort_unstable_by(|a, b| {
+                    let ordering = compare(a, b, sort.column);
+                    if sort.ascending {
+                        ordering
+                    } else {
+                        ordering.reverse()
+                    }
+                });
+            }
             entries
                 .into_iter()
                 .map(|entry| entry.trade.trade_number.clone())
@@ -138,51 +148,64 @@ impl TradesView {
                 Column::remainder().at_least(100.0),
             ),
         ];
-        let mut builder = TableBuilder::new(ui)
-            .id_salt("trades table")
-            .striped(true)
-            .resizable(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
-        for (_, _, column) in &columns {
-            builder = builder.column(*column);
-        }
-        builder
-            .header(22.0, |mut header| {
-                for (title, column, _) in &columns {
-                    header.col(|ui| table::header_ui(ui, title, *column, &mut self.sort));
+        // Narrow windows scroll sideways rather than hide columns.
+        egui::ScrollArea::horizontal()
+            .id_salt("trades scroll")
+            .show(ui, |ui| {
+                let mut builder = TableBuilder::new(ui)
+                    .id_salt("trades table")
+                    .striped(true)
+                    .resizable(true)
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+                for (_, _, column) in &columns {
+                    builder = builder.column(*column);
                 }
-            })
-            .body(|body| {
-                body.rows(22.0, self.rows.rows.len(), |mut row| {
-                    let Some(entry) = self
-                        .rows
-                        .rows
-                        .get(row.index())
-                        .and_then(|number| store.trade(number))
-                    else {
-                        return;
-                    };
-                    let trade = &entry.trade;
-                    row.col(|ui| {
-                        ui.label(format::clock(when(entry)));
+                builder
+                    .header(22.0, |mut header| {
+                        for (title, column, _) in &columns {
+                            header.col(|ui| table::header_ui(ui, title, *column, &mut self.sort));
+                        }
+                    })
+                    .body(|body| {
+                        body.rows(22.0, self.rows.rows.len(), |mut row| {
+                            let Some(entry) = self
+                                .rows
+                                .rows
+                                .get(row.index())
+                                .and_then(|number| store.trade(number))
+                            else {
+                                return;
+                            };
+                            let trade = &entry.trade;
+                            row.col(|ui| {
+                                ui.label(format::clock(when(entry)));
+                            });
+                            row.col(|ui| {
+                                ui.label(trade.symbol.as_deref().unwrap_or("—"));
+                            });
+                            row.col(|ui| {
+                                let side = trade.side.map_or_else(|| "—".into(), |side| side.label());
+                                ui.label(RichText::new(side).color(palette.side(trade.side)));
+                            });
+                            row.col(|ui| {
+                                table::right_ui(ui, format::quantity(trade.traded_qty.unwrap_or(0)))
+                            });
+                            row.col(|ui| {
+                                table::right_ui(ui, format::price(trade.trade_price.unwrap_or(0.0)))
+                            });
+                            row.col(|ui| {
+                                table::right_ui(ui, format::rupees(trade.trade_value.unwrap_or(0.0)))
+                            });
+                            row.col(|ui| {
+                                ui.label(
+                                    RichText::new(trade.order_number.as_deref().unwrap_or("—")).monospace(),
+                                );
+                            });
+                            row.col(|ui| {
+                                ui.label(RichText::new(trade.trade_number.as_str()).monospace());
+                            });
+                        });
                     });
-                    row.col(|ui| {
-                        ui.label(trade.symbol.as_deref().unwrap_or("—"));
-                    });
-                    row.col(|ui| {
-                        let side = trade.side.map_or_else(|| "—".into(), |side| side.label());
-                        ui.label(RichText::new(side).color(palette.side(trade.side)));
-                    });
-                    row.col(|ui| table::right_ui(ui, format::quantity(trade.traded_qty.unwrap_or(0))));
-                    row.col(|ui| table::right_ui(ui, format::price(trade.trade_price.unwrap_or(0.0))));
-                    row.col(|ui| table::right_ui(ui, format::rupees(trade.trade_value.unwrap_or(0.0))));
-                    row.col(|ui| {
-                        ui.label(RichText::new(trade.order_number.as_deref().unwrap_or("—")).monospace());
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(trade.trade_number.as_str()).monospace());
-                    });
-                });
             });
     }
 }
