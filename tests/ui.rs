@@ -294,6 +294,25 @@ fn number_keys_switch_tabs() {
     }
     harness.key_press(egui::Key::Num3);
     step_until(&mut harness, "positions tab", |h| has(h, "Total P&L today"));
+    // After clicking a button the keys still switch tabs…
+    harness.get_by_label("Resync").click();
+    harness.step();
+    harness.key_press(egui::Key::Num2);
+    harness.step();
+    assert_eq!(harness.state().tab(), Tab::Trades);
+    // …but typing a digit in the search box is typing.
+    let search = harness.get_by_role(Role::TextInput);
+    search.click();
+    harness.step();
+    harness.get_by_role(Role::TextInput).type_text("1");
+    harness.key_press(egui::Key::Num1);
+    harness.step();
+    harness.step();
+    assert_eq!(
+        harness.state().tab(),
+        Tab::Trades,
+        "digits typed into the search stay there"
+    );
 }
 
 #[test]

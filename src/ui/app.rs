@@ -114,7 +114,8 @@ impl OrderwatchApp {
                 _ => self.orders.selected = None,
             }
         }
-        if !ctx.egui_wants_keyboard_input() {
+        // A clicked button keeps keyboard focus, so only typing in a search box stops the keys.
+        if !super::table::typing_in_search(ctx) {
             for tab in Tab::ALL {
                 if ctx.input_mut(|input| input.consume_key(Modifiers::NONE, tab.key())) {
                     self.tab = tab;

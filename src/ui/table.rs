@@ -73,6 +73,9 @@ pub fn search_ui(ui: &mut egui::Ui, query: &mut String, hint: &str, focus: bool)
     if focus {
         response.request_focus();
     }
+    let focused = response.has_focus();
+    ui.ctx()
+        .data_mut(|data| data.insert_temp(search_focus_id(), focused));
     if !query.is_empty()
         && ui
             .small_button("×")
@@ -82,6 +85,16 @@ pub fn search_ui(ui: &mut egui::Ui, query: &mut String, hint: &str, focus: bool)
         query.clear();
     }
     response
+}
+
+fn search_focus_id() -> egui::Id {
+    egui::Id::unique("orderwatch search has focus")
+}
+
+/// Was a search box being typed in last frame? Then plain keys are text, not shortcuts. Call once
+/// at the start of a frame: it forgets, and this frame's search box says again.
+pub fn typing_in_search(ctx: &egui::Context) -> bool {
+    ctx.data_mut(|data| data.remove_temp::<bool>(search_focus_id()).unwrap_or(false))
 }
 
 /// Does `haystack` contain `needle_lower` (already lower-case), ignoring ASCII case?
