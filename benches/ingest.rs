@@ -98,6 +98,23 @@ fn offline(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    group.bench_function("apply_only/order_frames", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                let frames = fresh(&orders, round);
+                let batches: Vec<Vec<Event>> = frames.chunks(BATCH).map(parse_serial).collect();
+                (Store::default(), batches)
+            },
+            |(mut store, batches)| {
+                for batch in batches {
+                    black_box(store.apply_batch(batch, Vec::new(), Origin::Socket));
+                }
+                store
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.throughput(Throughput::Elements(all.len() as u64));
     group.bench_function("parse_apply/mixed_frames", |b| {
         b.iter_batched(

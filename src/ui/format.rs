@@ -28,24 +28,24 @@ pub fn group_indian(value: u64) -> String {
     out
 }
 
-/// `₹1,23,456.78`; negative amounts as `-₹1,234.50`.
-pub fn rupees(amount: f64) -> String {
-    if !amount.is_finite() {
-        return "—".to_owned();
-    }
-    let paise = (amount.abs() * 100.0).round() as u64;
-    let sign = if amount < 0.0 && paise > 0 { "-" } else { "" };
-    format!("{sign}₹{}.{:02}", group_indian(paise / 100), paise % 100)
-}
-
-/// A price: two decimals with Indian grouping, no currency sign (tables show many).
-pub fn price(value: f64) -> String {
+/// Two decimals with Indian grouping after `symbol`; the minus goes in front (`-₹1,234.50`).
+fn amount(value: f64, symbol: &str) -> String {
     if !value.is_finite() {
         return "—".to_owned();
     }
     let paise = (value.abs() * 100.0).round() as u64;
     let sign = if value < 0.0 && paise > 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", group_indian(paise / 100), paise % 100)
+    format!("{sign}{symbol}{}.{:02}", group_indian(paise / 100), paise % 100)
+}
+
+/// `₹1,23,456.78`; negative amounts as `-₹1,234.50`.
+pub fn rupees(value: f64) -> String {
+    amount(value, "₹")
+}
+
+/// A price: two decimals with Indian grouping, no currency sign (tables show many).
+pub fn price(value: f64) -> String {
+    amount(value, "")
 }
 
 /// A signed quantity with grouping.

@@ -190,22 +190,13 @@ impl OrdersView {
                 .entries()
                 .filter(|entry| self.matches(entry, &needle))
                 .collect();
-            if self.sort.column == OrderColumn::Time {
-                // The key may come from parsing a date: once per row, not per comparison.
-                entries.sort_by_cached_key(|entry| placed(entry));
-                if !self.sort.ascending {
-                    entries.reverse();
-                }
-            } else {
-                entries.sort_unstable_by(|a, b| {
-                    let ordering = compare(a, b, self.sort.column);
-                    if self.sort.ascending {
-                        ordering
-                    } else {
-                        ordering.reverse()
-                    }
-                });
-            }
+            table::sort_rows(
+                &mut entries,
+                self.sort,
+                OrderColumn::Time,
+                |entry| placed(entry),
+                |a, b, column| compare(a, b, column),
+            );
             entries.into_iter().map(|entry| entry.order.id.clone()).collect()
         });
         self.rows = rows;

@@ -128,6 +128,32 @@ impl<K> Default for RowCache<K> {
     }
 }
 
+/// Sorts rows by the chosen column: the time column by `time_key`, worked out once per row (it
+/// may parse a date), any other by `compare`.
+pub fn sort_rows<T, C: PartialEq + Copy, K: Ord>(
+    rows: &mut [T],
+    sort: Sort<C>,
+    time_column: C,
+    time_key: impl FnMut(&T) -> K,
+    compare: impl Fn(&T, &T, C) -> std::cmp::Ordering,
+) {
+    if sort.column == time_column {
+        rows.sort_by_cached_key(time_key);
+        if !sort.ascending {
+            rows.reverse();
+        }
+    } else {
+        rows.sort_unstable_by(|a, b| {
+            let ordering = compare(a, b, sort.column);
+            if sort.ascending {
+                ordering
+            } else {
+                ordering.reverse()
+            }
+        });
+    }
+}
+
 /// A hash of whatever decides the rows (filters, sort).
 pub fn query_hash(query: &impl Hash) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();

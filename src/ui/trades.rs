@@ -91,24 +91,11 @@ impl TradesView {
                         .any(|text| table::contains_ignore_case(text, &needle))
                 })
                 .collect();
-            if sort.column == TradeColumn::Time {
-                // The key may come from parsing a date: once per row, not per comparison.
-                entries.sort_by_cached_key(|entry| {
-                    (when(entry), entry.received_ms, entry.trade.trade_number.clone())
-                });
-                if !sort.ascending {
-                    entries.reverse();
-                }
-            } else {
-                entries.sort_unstable_by(|a, b| {
-                    let ordering = compare(a, b, sort.column);
-                    if sort.ascending {
-                        ordering
-                    } else {
-                        ordering.reverse()
-                    }
-                });
-            }
+            let time_key =
+                |entry: &&TradeEntry| (when(entry), entry.received_ms, entry.trade.trade_number.clone());
+            table::sort_rows(&mut entries, sort, TradeColumn::Time, time_key, |a, b, column| {
+                compare(a, b, column)
+            });
             entries
                 .into_iter()
                 .map(|entry| entry.trade.trade_number.clone())
