@@ -371,3 +371,26 @@ fn the_window_works_at_800_by_600() {
         );
     }
 }
+
+#[test]
+fn rest_trouble_and_bad_frames_show_banners() {
+    let world = world(20.0, true);
+    world.sim.handle().inject(orderwatch::sim::Fault::RestDown(true));
+    world.sim.handle().inject(orderwatch::sim::Fault::DropConnections);
+    let mut harness = harness(&world);
+    step_until(&mut harness, "the resync banner", |h| {
+        h.query_by_label_contains("REST resync is failing").is_some()
+    });
+    world.sim.handle().inject(orderwatch::sim::Fault::Malformed(4));
+    step_until(&mut harness, "the bad-frames banner", |h| {
+        h.query_by_label_contains("could not be read").is_some()
+    });
+    world.sim.handle().inject(orderwatch::sim::Fault::RestDown(false));
+    step_until(&mut harness, "the resync recovering", |h| {
+        h.query_by_label_contains("REST resync is failing").is_none()
+    });
+    harness.get_by_label("Dismiss").click();
+    step_until(&mut harness, "bad frames dismissed", |h| {
+        h.query_by_label_contains("could not be read").is_none()
+    });
+}
