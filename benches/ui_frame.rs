@@ -30,17 +30,17 @@ fn big_store() -> (Store, Vec<Order>) {
     for n in 0..100_000 {
         let mut order = orders[n % orders.len()].clone();
         order.id = format!("26{n:012}").into();
-        events.push(Event::Order(order));
+        events.push(Event::Order(Box::new(order)));
     }
     for n in 0..50_000 {
         let mut trade = trades[n % trades.len()].clone();
         trade.trade_number = format!("T{n:09}").into();
-        events.push(Event::Trade(trade));
+        events.push(Event::Trade(Box::new(trade)));
     }
     for n in 0..500 {
         let mut position = positions[n % positions.len()].clone();
         position.id = format!("{}-{n}", position.id).into();
-        events.push(Event::Position(position));
+        events.push(Event::Position(Box::new(position)));
     }
     for chunk in events.chunks(4096) {
         store.apply_batch(chunk.to_vec(), Vec::new(), Origin::Socket);
@@ -111,7 +111,7 @@ fn ui_frame(c: &mut Criterion) {
                         let mut order = templates[n % templates.len()].clone();
                         order.id = format!("26{:012}", n % 100_000).into();
                         order.update_time_epoch_oms = Some(2_000_000_000 + n as i64);
-                        Event::Order(order)
+                        Event::Order(Box::new(order))
                     })
                     .collect();
                 store.write().apply_batch(batch, Vec::new(), Origin::Socket);

@@ -709,7 +709,7 @@ async fn a_dropped_connection_loses_nothing() {
     assert_eq!(orders.len(), book.orders.len(), "orders seen vs the book");
     let mut differing = Vec::new();
     for order in book.orders.values() {
-        let truth = Event::Order(order.clone()).to_sdk_json()["orders"]["status"].clone();
+        let truth = Event::Order(Box::new(order.clone())).to_sdk_json()["orders"]["status"].clone();
         if orders.get(order.id.as_str()) != Some(&truth) {
             differing.push(format!(
                 "{}: {:?} vs {truth}",
@@ -730,7 +730,7 @@ async fn a_dropped_connection_loses_nothing() {
         "positions seen vs the book"
     );
     for position in book.positions.values() {
-        let truth = Event::Position(position.clone()).to_sdk_json()["positions"]["netQty"].clone();
+        let truth = Event::Position(Box::new(position.clone())).to_sdk_json()["positions"]["netQty"].clone();
         assert_eq!(
             positions.get(position.id.as_str()),
             Some(&truth),

@@ -427,7 +427,7 @@ async fn rest_books_agree_with_the_exchange() {
         assert_eq!(row["slNo"], index + 1);
         assert_eq!(
             row["status"],
-            Event::Order(truth.clone()).to_sdk_json()["orders"]["status"],
+            Event::Order(Box::new(truth.clone())).to_sdk_json()["orders"]["status"],
             "{row}"
         );
         assert!(

@@ -399,17 +399,23 @@ async fn fetch(rest: &RestClient, kinds: &BTreeSet<EventKind>) -> Result<Snapsho
     };
     if kinds.contains(&EventKind::Orders) {
         let rows = rest.orders().await?;
-        snapshot.events.extend(rows.rows.into_iter().map(Event::Order));
+        snapshot
+            .events
+            .extend(rows.rows.into_iter().map(|row| Event::Order(Box::new(row))));
         snapshot.bad_rows.extend(rows.bad_rows);
     }
     if kinds.contains(&EventKind::Trades) {
         let rows = rest.trades().await?;
-        snapshot.events.extend(rows.rows.into_iter().map(Event::Trade));
+        snapshot
+            .events
+            .extend(rows.rows.into_iter().map(|row| Event::Trade(Box::new(row))));
         snapshot.bad_rows.extend(rows.bad_rows);
     }
     if kinds.contains(&EventKind::Positions) {
         let rows = rest.positions().await?;
-        snapshot.events.extend(rows.rows.into_iter().map(Event::Position));
+        snapshot
+            .events
+            .extend(rows.rows.into_iter().map(|row| Event::Position(Box::new(row))));
         snapshot.bad_rows.extend(rows.bad_rows);
     }
     Ok(snapshot)

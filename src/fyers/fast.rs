@@ -431,9 +431,9 @@ pub fn data_frame(text: &str) -> Option<Event> {
         let key = cursor.string()?;
         cursor.eat(b':')?;
         let parsed = match key {
-            "orders" => Event::Order(object(&mut cursor, &OrderField::TABLE, 0)?),
-            "trades" => Event::Trade(object(&mut cursor, &TradeField::TABLE, 1)?),
-            "positions" => Event::Position(object(&mut cursor, &PositionField::TABLE, 2)?),
+            "orders" => Event::Order(Box::new(object(&mut cursor, &OrderField::TABLE, 0)?)),
+            "trades" => Event::Trade(Box::new(object(&mut cursor, &TradeField::TABLE, 1)?)),
+            "positions" => Event::Position(Box::new(object(&mut cursor, &PositionField::TABLE, 2)?)),
             _ => {
                 cursor.skip_value(0)?;
                 match cursor.peek()? {

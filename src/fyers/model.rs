@@ -560,10 +560,12 @@ impl EventKind {
 
 /// One parsed server frame.
 #[derive(Debug, Clone, PartialEq)]
+// Boxed: a batch of events is moved through a few vectors on its way into the store, and an
+// order is almost 700 bytes.
 pub enum Event {
-    Order(Order),
-    Trade(Trade),
-    Position(Position),
+    Order(Box<Order>),
+    Trade(Box<Trade>),
+    Position(Box<Position>),
     General(GeneralEvent),
 }
 

@@ -69,13 +69,13 @@ pub(crate) fn parse_with_serde(text: &str) -> Result<Frame, WireError> {
         Err(err) => return Err(err.into()),
     };
     if let Some(order) = data.orders {
-        return Ok(Frame::Event(Event::Order(order)));
+        return Ok(Frame::Event(Event::Order(Box::new(order))));
     }
     if let Some(position) = data.positions {
-        return Ok(Frame::Event(Event::Position(position)));
+        return Ok(Frame::Event(Event::Position(Box::new(position))));
     }
     if let Some(trade) = data.trades {
-        return Ok(Frame::Event(Event::Trade(trade)));
+        return Ok(Frame::Event(Event::Trade(Box::new(trade))));
     }
     let raw: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)?;
     if raw.get("code").and_then(|c| c.as_i64()) == Some(SUBSCRIBE_ACK_CODE) {

@@ -29,13 +29,15 @@ impl Book {
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Order(order) => {
-                self.orders.insert(order.id.clone(), order.clone());
+                self.orders.insert(order.id.clone(), Order::clone(order));
             }
             Event::Trade(trade) => {
-                self.trades.insert(trade.trade_number.clone(), trade.clone());
+                self.trades
+                    .insert(trade.trade_number.clone(), Trade::clone(trade));
             }
             Event::Position(position) => {
-                self.positions.insert(position.id.clone(), position.clone());
+                self.positions
+                    .insert(position.id.clone(), Position::clone(position));
             }
             Event::General(_) => {}
         }

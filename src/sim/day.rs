@@ -165,7 +165,7 @@ impl Day {
         if old.is_none() {
             self.open.push(Live { idx, inst });
         }
-        out.push(Event::Order(order));
+        out.push(Event::Order(Box::new(order)));
     }
 
     /// Emits an update of the open order at `open[k]`, retiring it once terminal.
@@ -390,9 +390,9 @@ impl Day {
         let entry = (remaining == 0 && order.leg_type == Some(1)).then(|| order.clone());
         self.emit_update(out, k, order);
         self.book.trades.insert(trade.trade_number.clone(), trade.clone());
-        out.push(Event::Trade(trade));
+        out.push(Event::Trade(Box::new(trade)));
         self.book.positions.insert(position.id.clone(), position.clone());
-        out.push(Event::Position(position));
+        out.push(Event::Position(Box::new(position)));
         if let Some(entry) = entry {
             self.place_leg(out, i, &entry);
         }
@@ -415,7 +415,7 @@ impl Day {
         let ltp = self.walk(i);
         mark_position(&mut position, ltp);
         self.book.positions.insert(position.id.clone(), position.clone());
-        out.push(Event::Position(position));
+        out.push(Event::Position(Box::new(position)));
     }
 
     /// A rare general notice: a triggered price alert, a login, an eDIS authorisation.

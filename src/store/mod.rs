@@ -231,9 +231,9 @@ impl Store {
 
     fn apply_one(&mut self, event: Event, origin: Origin, received_ms: i64, batch: u64) -> Outcome {
         match event {
-            Event::Order(order) => self.orders.apply(order, origin, received_ms, batch),
-            Event::Trade(trade) => self.apply_trade(trade, received_ms),
-            Event::Position(position) => self.apply_position(position, origin, received_ms, batch),
+            Event::Order(order) => self.orders.apply(*order, origin, received_ms, batch),
+            Event::Trade(trade) => self.apply_trade(*trade, received_ms),
+            Event::Position(position) => self.apply_position(*position, origin, received_ms, batch),
             Event::General(event) => {
                 if self.general.len() >= self.config.max_general {
                     self.general.pop_front();

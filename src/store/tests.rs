@@ -2,32 +2,32 @@ use super::*;
 use crate::fyers::model::{Order, OrderStatus};
 
 fn order(id: &str, status: OrderStatus, filled: i64, time: i64) -> Event {
-    Event::Order(Order {
+    Event::Order(Box::new(Order {
         id: id.into(),
         status: Some(status),
         filled_qty: Some(filled),
         update_time_epoch_oms: Some(time),
         ..Order::default()
-    })
+    }))
 }
 
 fn trade(number: &str, value: f64) -> Event {
-    Event::Trade(Trade {
+    Event::Trade(Box::new(Trade {
         trade_number: number.into(),
         trade_value: Some(value),
         ..Trade::default()
-    })
+    }))
 }
 
 fn position(id: &str, net: i64, realized: f64, unrealized: f64) -> Event {
-    Event::Position(Position {
+    Event::Position(Box::new(Position {
         id: id.into(),
         net_qty: Some(net),
         realized_profit: Some(realized),
         unrealized_profit: Some(unrealized),
         pl: Some(realized + unrealized),
         ..Position::default()
-    })
+    }))
 }
 
 #[test]

@@ -132,8 +132,8 @@ pub fn differences(store: &Store, book: &Book) -> Vec<String> {
         let ours = store
             .orders
             .get(&order.id)
-            .map(|entry| comparable(Event::Order(entry.order.clone())));
-        if ours.as_ref() != Some(&comparable(Event::Order(order.clone()))) {
+            .map(|entry| comparable(Event::Order(Box::new(entry.order.clone()))));
+        if ours.as_ref() != Some(&comparable(Event::Order(Box::new(order.clone())))) {
             diffs.push(format!(
                 "order {} differs: {:?}",
                 order.id,
@@ -151,8 +151,8 @@ pub fn differences(store: &Store, book: &Book) -> Vec<String> {
     for trade in book.trades.values() {
         let ours = store
             .trade(&trade.trade_number)
-            .map(|entry| comparable(Event::Trade(entry.trade.clone())));
-        if ours != Some(comparable(Event::Trade(trade.clone()))) {
+            .map(|entry| comparable(Event::Trade(Box::new(entry.trade.clone()))));
+        if ours != Some(comparable(Event::Trade(Box::new(trade.clone())))) {
             diffs.push(format!("trade {} differs", trade.trade_number));
         }
     }

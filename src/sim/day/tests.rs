@@ -1,3 +1,4 @@
+use crate::fyers::model::Trade;
 use std::collections::{BTreeSet, HashMap};
 
 use super::*;
@@ -47,7 +48,7 @@ fn the_book_agrees_with_the_fills() {
                     assert!(t > previous, "{o:?}");
                 }
                 statuses.insert(o.status().code());
-                replay.orders.insert(o.id.clone(), o.clone());
+                replay.orders.insert(o.id.clone(), Order::clone(o));
             }
             Event::Trade(t) => {
                 trades += 1;
@@ -66,10 +67,10 @@ fn the_book_agrees_with_the_fills() {
                     _ => (&mut sums.1, &mut sums.3),
                 };
                 (*qty_sum, *value_sum) = (*qty_sum + qty, *value_sum + value);
-                replay.trades.insert(t.trade_number.clone(), t.clone());
+                replay.trades.insert(t.trade_number.clone(), Trade::clone(t));
             }
             Event::Position(p) => {
-                replay.positions.insert(p.id.clone(), p.clone());
+                replay.positions.insert(p.id.clone(), Position::clone(p));
             }
             Event::General(_) => generals += 1,
         }
