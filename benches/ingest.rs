@@ -180,6 +180,12 @@ fn end_to_end(c: &mut Criterion) {
         })
     });
     group.finish();
+    let store = store.read();
+    eprintln!(
+        "end to end: {} frames in {} batches",
+        store.frames(),
+        store.version()
+    );
     drop(sim);
 }
 

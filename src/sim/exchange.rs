@@ -254,10 +254,19 @@ impl Exchange {
     /// routed by the first data key it contains, without parsing: replay is for frames the caller
     /// made, and a garbled one goes to every connection.
     pub fn replay(&mut self, frames: Vec<String>) {
+        const ROUTES: [(&str, &str); 6] = [
+            ("\"orders\":", "orders"),
+            ("\"positions\":", "positions"),
+            ("\"trades\":", "trades"),
+            ("\"pricealerts\":", "pricealerts"),
+            ("\"edis\":", "edis"),
+            ("\"login\":", "login"),
+        ];
         for text in frames {
-            let slist = ["orders", "positions", "trades", "pricealerts", "edis", "login"]
-                .into_iter()
-                .find(|key| text.contains(&format!("\"{key}\":")));
+            let slist = ROUTES
+                .iter()
+                .find(|(key, _)| text.contains(key))
+                .map(|(_, slist)| *slist);
             self.push(LogEntry {
                 slist,
                 frame: LogFrame::Text(Utf8Bytes::from(text)),
