@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod codes;
+pub mod event;
 mod fast;
 pub mod model;
 pub mod rest;

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::time::Instant;
 
 use egui::RichText;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
 use super::table::{self, RowCache, Sort};
 use super::theme::{self, Palette};
@@ -252,38 +252,23 @@ impl OrdersView {
         egui::ScrollArea::horizontal()
             .id_salt("orders scroll")
             .show(ui, |ui| {
-                let mut builder = TableBuilder::new(ui)
-                    .id_salt("orders table")
-                    .striped(true)
-                    .resizable(true)
-                    .sense(egui::Sense::click())
-                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
-                for (_, _, column) in &columns {
-                    builder = builder.column(*column);
-                }
-                builder
-                    .header(22.0, |mut header| {
-                        for (title, column, _) in &columns {
-                            header.col(|ui| table::header_ui(ui, title, *column, &mut self.sort));
+                table::sortable_table(ui, "orders table", &columns, &mut self.sort, true).body(|body| {
+                    body.rows(22.0, self.rows.rows.len(), |mut row| {
+                        let Some(entry) = self
+                            .rows
+                            .rows
+                            .get(row.index())
+                            .and_then(|id| store.orders.get(id))
+                        else {
+                            return;
+                        };
+                        row.set_selected(self.selected.as_ref() == Some(&entry.order.id));
+                        order_row_ui(&mut row, entry, palette);
+                        if row.response().clicked() {
+                            clicked = Some(entry.order.id.clone());
                         }
-                    })
-                    .body(|body| {
-                        body.rows(22.0, self.rows.rows.len(), |mut row| {
-                            let Some(entry) = self
-                                .rows
-                                .rows
-                                .get(row.index())
-                                .and_then(|id| store.orders.get(id))
-                            else {
-                                return;
-                            };
-                            row.set_selected(self.selected.as_ref() == Some(&entry.order.id));
-                            order_row_ui(&mut row, entry, palette);
-                            if row.response().clicked() {
-                                clicked = Some(entry.order.id.clone());
-                            }
-                        });
                     });
+                });
             });
         if let Some(id) = clicked {
             self.selected = if self.selected.as_ref() == Some(&id) {

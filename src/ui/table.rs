@@ -55,6 +55,33 @@ pub fn header_ui<C: PartialEq + Copy>(ui: &mut egui::Ui, title: &str, column: C,
     }
 }
 
+/// A table with a sortable header over `columns` (title, sort key, width); the caller adds the
+/// body. Rows can be clicked when `clickable`.
+pub fn sortable_table<'a, C: PartialEq + Copy>(
+    ui: &'a mut egui::Ui,
+    id: &str,
+    columns: &[(&str, C, egui_extras::Column)],
+    sort: &mut Sort<C>,
+    clickable: bool,
+) -> egui_extras::Table<'a> {
+    let mut builder = egui_extras::TableBuilder::new(ui)
+        .id_salt(id)
+        .striped(true)
+        .resizable(true)
+        .cell_layout(Layout::left_to_right(Align::Center));
+    if clickable {
+        builder = builder.sense(egui::Sense::click());
+    }
+    for (_, _, column) in columns {
+        builder = builder.column(*column);
+    }
+    builder.header(22.0, |mut header| {
+        for (title, column, _) in columns {
+            header.col(|ui| header_ui(ui, title, *column, sort));
+        }
+    })
+}
+
 /// A cell whose text hugs the right edge (numbers).
 pub fn right_ui(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {

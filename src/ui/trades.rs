@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::time::{Duration, Instant};
 
 use egui::RichText;
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 
 use super::orders::SideFilter;
 use super::table::{self, RowCache, Sort};
@@ -139,60 +139,38 @@ impl TradesView {
         egui::ScrollArea::horizontal()
             .id_salt("trades scroll")
             .show(ui, |ui| {
-                let mut builder = TableBuilder::new(ui)
-                    .id_salt("trades table")
-                    .striped(true)
-                    .resizable(true)
-                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
-                for (_, _, column) in &columns {
-                    builder = builder.column(*column);
-                }
-                builder
-                    .header(22.0, |mut header| {
-                        for (title, column, _) in &columns {
-                            header.col(|ui| table::header_ui(ui, title, *column, &mut self.sort));
-                        }
-                    })
-                    .body(|body| {
-                        body.rows(22.0, self.rows.rows.len(), |mut row| {
-                            let Some(entry) = self
-                                .rows
-                                .rows
-                                .get(row.index())
-                                .and_then(|number| store.trade(number))
-                            else {
-                                return;
-                            };
-                            let trade = &entry.trade;
-                            row.col(|ui| {
-                                ui.label(format::clock(when(entry)));
-                            });
-                            row.col(|ui| {
-                                ui.label(trade.symbol.as_deref().unwrap_or("—"));
-                            });
-                            row.col(|ui| {
-                                let side = trade.side.map_or_else(|| "—".into(), |side| side.label());
-                                ui.label(RichText::new(side).color(palette.side(trade.side)));
-                            });
-                            row.col(|ui| {
-                                table::right_ui(ui, format::quantity(trade.traded_qty.unwrap_or(0)))
-                            });
-                            row.col(|ui| {
-                                table::right_ui(ui, format::price(trade.trade_price.unwrap_or(0.0)))
-                            });
-                            row.col(|ui| {
-                                table::right_ui(ui, format::rupees(trade.trade_value.unwrap_or(0.0)))
-                            });
-                            row.col(|ui| {
-                                ui.label(
-                                    RichText::new(trade.order_number.as_deref().unwrap_or("—")).monospace(),
-                                );
-                            });
-                            row.col(|ui| {
-                                ui.label(RichText::new(trade.trade_number.as_str()).monospace());
-                            });
+                table::sortable_table(ui, "trades table", &columns, &mut self.sort, false).body(|body| {
+                    body.rows(22.0, self.rows.rows.len(), |mut row| {
+                        let Some(entry) = self
+                            .rows
+                            .rows
+                            .get(row.index())
+                            .and_then(|number| store.trade(number))
+                        else {
+                            return;
+                        };
+                        let trade = &entry.trade;
+                        row.col(|ui| {
+                            ui.label(format::clock(when(entry)));
+                        });
+                        row.col(|ui| {
+                            ui.label(trade.symbol.as_deref().unwrap_or("—"));
+                        });
+                        row.col(|ui| {
+                            let side = trade.side.map_or_else(|| "—".into(), |side| side.label());
+                            ui.label(RichText::new(side).color(palette.side(trade.side)));
+                        });
+                        row.col(|ui| table::right_ui(ui, format::quantity(trade.traded_qty.unwrap_or(0))));
+                        row.col(|ui| table::right_ui(ui, format::price(trade.trade_price.unwrap_or(0.0))));
+                        row.col(|ui| table::right_ui(ui, format::rupees(trade.trade_value.unwrap_or(0.0))));
+                        row.col(|ui| {
+                            ui.label(RichText::new(trade.order_number.as_deref().unwrap_or("—")).monospace());
+                        });
+                        row.col(|ui| {
+                            ui.label(RichText::new(trade.trade_number.as_str()).monospace());
                         });
                     });
+                });
             });
     }
 }
