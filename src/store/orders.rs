@@ -181,6 +181,9 @@ impl OrderBook {
             return Outcome::Superseded;
         }
         // A REST row lacks the socket's timing keys; it inherits them so later frames still order.
+        // Socket updates seen during the resync win (`Outcome::Superseded`); if Fyers' REST side
+        // ever lagged behind its socket, a same-stage change (a modified price) could be undone
+        // until the order's next update.
         let held = &entry.order;
         if order.update_time_epoch_oms.is_none() {
             order.update_time_epoch_oms = held.update_time_epoch_oms;
