@@ -2,7 +2,7 @@
 //! the faults waiting to be injected, and the generator task that moves the day on.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
@@ -17,9 +17,9 @@ use crate::fyers::wire;
 
 /// Frames kept for connections to read; a connection that falls further behind is dropped (and
 /// must resync, as with a real server that gives up on a slow client).
-const LOG_CAPACITY: usize = 262_144;
+pub(super) const LOG_CAPACITY: usize = 262_144;
 /// Steps generated per lock when running as fast as possible.
-const CHUNK_STEPS: usize = 256;
+pub(super) const CHUNK_STEPS: usize = 256;
 
 /// A fault to inject, as the real server or network might misbehave.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +186,7 @@ impl Exchange {
     }
 
     /// Adds one step's events to the log, applying duplicate and reorder faults.
-    fn publish(&mut self, events: &[Event]) {
+    pub(super) fn publish(&mut self, events: &[Event]) {
         for event in events {
             let entry = LogEntry {
                 slist: Some(slist_of(event)),
@@ -275,7 +275,7 @@ impl Exchange {
     }
 
     /// Flushes held-back frames (the day is over).
-    fn release_all(&mut self) {
+    pub(super) fn release_all(&mut self) {
         for (_, entry, _) in std::mem::take(&mut self.held) {
             self.push(entry);
         }
@@ -297,81 +297,6 @@ fn malformed(n: usize) -> LogEntry {
         LogFrame::Text(Utf8Bytes::from_static(TEXTS[n % 6]))
     };
     LogEntry { slist: None, frame }
-}
-
-/// The generator: steps the day at the configured rate and publishes the frames.
-pub(super) async fn generate(shared: Arc<Shared>, config: SimConfig) {
-    if config.warmup_steps > 0 {
-        let end = {
-            let mut exchange = shared.exchange.lock();
-            for _ in 0..config.warmup_steps {
-                let events = exchange.day.step(None);
-                exchange.publish(&events);
-            }
-            exchange.log_end()
-        };
-        shared.log_end.send_replace(end);
-    }
-    let mut generating = shared.generating.subscribe();
-    let period = config
-        .rate
-        .filter(|rate| *rate > 0.0)
-        .map(|rate| Duration::from_secs_f64(1.0 / rate));
-    let mut ticker = period.map(|period| {
-        let mut ticker = tokio::time::interval(period);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker
-    });
-    loop {
-        if !*generating.borrow_and_update() {
-            if generating.changed().await.is_err() {
-                return;
-            }
-            continue;
-        }
-        match &mut ticker {
-            Some(ticker) => {
-                ticker.tick().await;
-            }
-            // As fast as possible, but never more than half a log ahead of the slowest reader.
-            // With no one reading, an endless flat-out day would only fill memory: wait for a reader.
-            None if config.steps.is_none() && shared.slowest_reader().is_none() => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-            None => {
-                let slowest = shared.slowest_reader();
-                let ahead = slowest.map_or(0, |cursor| shared.log_end.borrow().saturating_sub(cursor));
-                if ahead > (LOG_CAPACITY / 2) as u64 {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                    continue;
-                }
-                tokio::task::yield_now().await;
-            }
-        }
-        let steps = if ticker.is_some() { 1 } else { CHUNK_STEPS };
-        let (end, finished) = {
-            let mut exchange = shared.exchange.lock();
-            let mut finished = false;
-            for _ in 0..steps {
-                if config.steps.is_some_and(|limit| exchange.day.steps() >= limit) {
-                    exchange.release_all();
-                    finished = true;
-                    break;
-                }
-                let now = config.realtime_clock.then(|| chrono::Utc::now().timestamp());
-                let events = exchange.day.step(now);
-                exchange.publish(&events);
-            }
-            (exchange.log_end(), finished)
-        };
-        shared.log_end.send_replace(end);
-        if finished {
-            shared.generating.send_replace(false);
-            shared.finished.send_replace(true);
-            return;
-        }
-    }
 }
 
 /// Fyers' documented 10 requests a second, as a fixed one-second window.

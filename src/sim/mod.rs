@@ -4,6 +4,7 @@
 pub mod book;
 pub mod day;
 mod exchange;
+mod generator;
 mod server;
 
 use std::net::SocketAddr;
@@ -55,7 +56,7 @@ impl Sim {
         });
         let tasks = vec![
             tokio::spawn(server::serve(listener, shared.clone())),
-            tokio::spawn(exchange::generate(shared.clone(), config)),
+            tokio::spawn(generator::generate(shared.clone(), config)),
         ];
         Ok(Self {
             handle: SimHandle { shared },
