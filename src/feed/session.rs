@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::{Command, Feed, Tap};
 use crate::fyers::model::{Event, EventKind};
-use crate::fyers::rest::{RestClient, RestError};
+use crate::fyers::rest::{RestClient, RestError, Rows};
 use crate::fyers::socket::Socket;
 use crate::fyers::wire::{self, Frame};
 use crate::store::{BadFrame, Origin, now_ms};
@@ -398,25 +398,20 @@ async fn fetch(rest: &RestClient, kinds: &BTreeSet<EventKind>) -> Result<Snapsho
         bad_rows: Vec::new(),
     };
     if kinds.contains(&EventKind::Orders) {
-        let rows = rest.orders().await?;
-        snapshot
-            .events
-            .extend(rows.rows.into_iter().map(|row| Event::Order(Box::new(row))));
-        snapshot.bad_rows.extend(rows.bad_rows);
+        snapshot.add(rest.orders().await?, |row| Event::Order(Box::new(row)));
     }
     if kinds.contains(&EventKind::Trades) {
-        let rows = rest.trades().await?;
-        snapshot
-            .events
-            .extend(rows.rows.into_iter().map(|row| Event::Trade(Box::new(row))));
-        snapshot.bad_rows.extend(rows.bad_rows);
+        snapshot.add(rest.trades().await?, |row| Event::Trade(Box::new(row)));
     }
     if kinds.contains(&EventKind::Positions) {
-        let rows = rest.positions().await?;
-        snapshot
-            .events
-            .extend(rows.rows.into_iter().map(|row| Event::Position(Box::new(row))));
-        snapshot.bad_rows.extend(rows.bad_rows);
+        snapshot.add(rest.positions().await?, |row| Event::Position(Box::new(row)));
     }
     Ok(snapshot)
+}
+
+impl Snapshot {
+    fn add<T>(&mut self, rows: Rows<T>, event: fn(T) -> Event) {
+        self.events.extend(rows.rows.into_iter().map(event));
+        self.bad_rows.extend(rows.bad_rows);
+    }
 }
