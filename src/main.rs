@@ -5,14 +5,23 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod login;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use orderwatch::feed::FeedConfig;
+use orderwatch::account::Stored;
+use orderwatch::config::{SavedAccount, Settings};
+use orderwatch::feed::{FeedConfig, Timing};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
 use orderwatch::headless::{self, HeadlessError, HeadlessOptions};
+use orderwatch::secrets::{Vault, VaultError};
 use orderwatch::sim::{DayConfig, Sim, SimConfig};
+use orderwatch::ui::{Services, Start, system_browser};
+
+/// Steps the demo plays before the window shows: about an hour of the trading day.
+const DEMO_WARMUP_STEPS: u64 = 1_200;
 
 const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -54,6 +63,10 @@ enum Mode {
     Headless(HeadlessArgs),
     /// Run the exchange simulator alone, for other clients and manual testing.
     Sim(SimArgs),
+    /// Log in to Fyers (browser, or --auth-code) and keep the token in the OS keychain.
+    Login(login::LoginArgs),
+    /// End the saved session and remove its secrets from the keychain.
+    Logout(login::LogoutArgs),
 }
 
 #[derive(Args)]
@@ -102,6 +115,8 @@ fn main() -> ExitCode {
     let result = match cli.mode {
         Some(Mode::Sim(args)) => runtime.block_on(run_sim(args)),
         Some(Mode::Headless(args)) => return runtime.block_on(run_headless(args)),
+        Some(Mode::Login(args)) => return runtime.block_on(login::run_login(args)),
+        Some(Mode::Logout(args)) => return runtime.block_on(login::run_logout(args)),
         None => run_desktop(&runtime, &cli.connect),
     };
     match result {
@@ -118,13 +133,17 @@ fn init_logging() {
     use tracing_subscriber::prelude::*;
     // These libraries trace whole requests, headers and all, and the authorization header carries
     // the token: their trace level is never logged, whatever was asked.
-    const SENSITIVE: [&str; 6] = [
+    // So do the D-Bus libraries under the keychain: their messages carry the (encrypted) secrets.
+    const SENSITIVE: [&str; 9] = [
         "tungstenite",
         "tokio_tungstenite",
         "hyper",
         "hyper_util",
         "reqwest",
         "h2",
+        "zbus",
+        "secret_service",
+        "keyring",
     ];
     let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
         *meta.level() != tracing::Level::TRACE
@@ -189,21 +208,158 @@ async fn connection(
             ))
         }
         Some(Err(err)) => Err((ExitCode::from(2), err.to_string())),
-        None => Err((
-            ExitCode::from(2),
-            "give --access-token APP_ID:ACCESS_TOKEN (or ORDERWATCH_ACCESS_TOKEN), or --demo".to_owned(),
-        )),
+        None => match saved_login().await {
+            SavedLogin::Ready { account, stored } => {
+                let auth = stored.authorization(&account.app_id);
+                Ok((
+                    FeedConfig::new(&connect.socket_url, &connect.rest_url, auth),
+                    account.app_id,
+                    None,
+                ))
+            }
+            SavedLogin::None { notice } => Err((
+                ExitCode::from(2),
+                format!(
+                    "{}no saved login: run `orderwatch login`, or give --access-token APP_ID:ACCESS_TOKEN \
+                     (or ORDERWATCH_ACCESS_TOKEN), or --demo",
+                    notice.map(|notice| format!("{notice}; ")).unwrap_or_default()
+                ),
+            )),
+        },
+    }
+}
+
+/// The login saved by the window or `orderwatch login`, if it can be used.
+enum SavedLogin {
+    Ready { account: SavedAccount, stored: Stored },
+    None { notice: Option<String> },
+}
+
+async fn saved_login() -> SavedLogin {
+    let Some(path) = Settings::default_path() else {
+        return SavedLogin::None { notice: None };
+    };
+    let settings = match Settings::load(&path) {
+        Ok(settings) => settings,
+        Err(err) => {
+            return SavedLogin::None {
+                notice: Some(err.to_string()),
+            };
+        }
+    };
+    let Some(account) = settings.account else {
+        return SavedLogin::None { notice: None };
+    };
+    let app_id = account.app_id.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let vault = Vault::from_env()?;
+        Stored::load(&vault, &app_id)
+    })
+    .await;
+    match loaded {
+        Ok(Ok(stored)) if stored.access.is_some() => SavedLogin::Ready { account, stored },
+        Ok(Ok(_)) => SavedLogin::None {
+            notice: Some(format!("the keychain holds no token for {}", account.app_id)),
+        },
+        Ok(Err(err)) => SavedLogin::None {
+            notice: Some(err.to_string()),
+        },
+        Err(_) => SavedLogin::None { notice: None },
     }
 }
 
 fn run_desktop(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs) -> anyhow::Result<()> {
-    // The demo opens on a day under way: about an hour of trading is played before the window shows.
-    let (config, account, sim) = runtime
-        .block_on(connection(connect, 1_200))
-        .map_err(|(_, err)| anyhow::anyhow!(err))?;
-    let result = orderwatch::ui::run_desktop(runtime, config, account).map_err(|err| anyhow::anyhow!(err));
-    drop(sim);
-    result
+    let settings_path = Settings::default_path();
+    let (settings, settings_notice) = match settings_path.as_deref().map(Settings::load) {
+        Some(Ok(settings)) => (settings, None),
+        Some(Err(err)) => (Settings::default(), Some(err.to_string())),
+        None => (Settings::default(), None),
+    };
+    let vault = runtime
+        .block_on(tokio::task::spawn_blocking(Vault::from_env))
+        .unwrap_or_else(|_| {
+            Err(VaultError::Unavailable(
+                "the keychain call did not finish".to_owned(),
+            ))
+        });
+    if let Err(err) = &vault {
+        tracing::warn!(%err, "no keychain");
+    }
+    let services = Services {
+        runtime: runtime.handle().clone(),
+        socket_url: connect.socket_url.clone(),
+        rest_url: connect.rest_url.clone(),
+        vault: vault.clone().map_err(|err| err.to_string()),
+        settings_path,
+        browser: system_browser(),
+        timing: Timing::default(),
+        demo: SimConfig {
+            warmup_steps: DEMO_WARMUP_STEPS,
+            ..sim_config(1, connect.rate, None)
+        },
+    };
+    let start = if connect.demo || connect.access_token.is_some() {
+        // The demo opens on a day under way: about an hour of trading is played before the window shows.
+        let (config, account, sim) = runtime
+            .block_on(connection(connect, DEMO_WARMUP_STEPS))
+            .map_err(|(_, err)| anyhow::anyhow!(err))?;
+        Start::Monitor {
+            config,
+            account,
+            saved: None,
+            sim,
+        }
+    } else {
+        saved_start(runtime, &settings, vault.ok(), connect, settings_notice)
+    };
+    orderwatch::ui::run_desktop(runtime, services, settings, start).map_err(|err| anyhow::anyhow!(err))
+}
+
+/// Auto-connect with the saved login; the first-run screen when there is none (or no token).
+fn saved_start(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    vault: Option<Vault>,
+    connect: &ConnectArgs,
+    notice: Option<String>,
+) -> Start {
+    let saved = settings.account.clone();
+    let (Some(account), Some(vault)) = (saved.clone(), vault) else {
+        return Start::Connect {
+            saved,
+            secret_saved: false,
+            notice,
+        };
+    };
+    let app_id = account.app_id.clone();
+    let stored = runtime.block_on(tokio::task::spawn_blocking(move || Stored::load(&vault, &app_id)));
+    match stored {
+        Ok(Ok(stored)) if stored.access.is_some() => Start::Monitor {
+            config: FeedConfig::new(
+                &connect.socket_url,
+                &connect.rest_url,
+                stored.authorization(&account.app_id),
+            ),
+            account: account.app_id.clone(),
+            saved: Some((account, stored)),
+            sim: None,
+        },
+        Ok(Ok(stored)) => Start::Connect {
+            saved,
+            secret_saved: stored.secret.is_some(),
+            notice,
+        },
+        Ok(Err(err)) => Start::Connect {
+            saved,
+            secret_saved: false,
+            notice: Some(format!("Cannot read the saved login: {err}")),
+        },
+        Err(_) => Start::Connect {
+            saved,
+            secret_saved: false,
+            notice,
+        },
+    }
 }
 
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
@@ -214,6 +370,16 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     println!("  socket URL:   {}", sim.socket_url());
     println!("  REST URL:     {}", sim.rest_url());
     println!("  access token: {}", sim.authorization().expose());
+    // A local test server: its test credentials are meant to be copied into the login form.
+    let handle = sim.handle();
+    println!("  app id:       {}", handle.app_id());
+    println!("  secret key:   {}", handle.secret_key());
+    println!("  PIN:          {}", handle.pin());
+    println!(
+        "  login:        {}/generate-authcode?client_id={}&redirect_uri=<URI>&response_type=code&state=<STATE>",
+        sim.rest_url(),
+        handle.app_id()
+    );
     println!(
         "  faults:       POST http://{}/sim/fault/{{drop|stall|malformed|oversized|duplicate|reorder|expire|rest-down|rest-up|renew}}[?n=N&secs=S]",
         sim.addr()

@@ -12,6 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::model::{EventKind, OrderStatus};
 use orderwatch::sim::{Sim, SimConfig};
+use orderwatch::ui::session::AccountRequest;
 use orderwatch::ui::{OrderwatchApp, Tab};
 
 struct World {
@@ -316,7 +317,7 @@ fn number_keys_switch_tabs() {
 }
 
 #[test]
-fn a_refused_token_shows_a_banner() {
+fn a_refused_token_shows_session_expired_and_log_in_again() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -324,26 +325,32 @@ fn a_refused_token_shows_a_banner() {
         .unwrap();
     let sim = runtime.block_on(start_sim(day(32, 10, None)));
     let mut config = feed_config(&sim);
-    config.auth = Some(Authorization::parse("SIMAPP1234-100:expired").unwrap());
+    config.auth = Some(Authorization::parse("SIMAPP1234-100:tok-UNSEEN-VALUE").unwrap());
     let running = runtime.block_on(async { start_feed(config) });
     let (store, feed) = (running.store.clone(), running.handle.clone());
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"));
-    step_until(&mut harness, "the rejection", |h| has(h, "Session rejected"));
+    step_until(&mut harness, "the rejection", |h| {
+        h.query_by_label_contains("Streaming has stopped").is_some()
+    });
+    assert!(has(&harness, "Session expired"));
     assert!(
-        harness
-            .query_by_label_contains("Give a new access token")
-            .is_some()
+        !has(&harness, "Renew with PIN"),
+        "no refresh token behind this stream"
     );
     assert!(
-        harness.query_by_label_contains("expired").is_none(),
+        harness.query_by_label_contains("UNSEEN").is_none(),
         "the token never reaches the screen"
     );
-    harness.get_by_label("Dismiss").click();
-    step_until(&mut harness, "dismissed", |h| {
-        h.query_by_label_contains("Give a new access token").is_none()
-    });
+    assert!(harness.state_mut().take_account_requests().is_empty());
+    harness.get_by_label("Log in again").click();
+    harness.step();
+    harness.step();
+    assert_eq!(
+        harness.state_mut().take_account_requests(),
+        [AccountRequest::LogInAgain]
+    );
 }
 
 #[test]

@@ -13,10 +13,11 @@ use rand::SeedableRng;
 use tokio::sync::mpsc;
 
 use crate::fyers::auth::Authorization;
+use crate::fyers::login::token_expiry;
 use crate::fyers::model::{Event, EventKind};
 use crate::fyers::rest::RestClient;
 use crate::fyers::socket::{self, SocketError};
-use crate::store::{ConnectionState, Origin, Store};
+use crate::store::{ConnectionState, Origin, SessionInfo, Store, now_ms};
 
 pub use backoff::Backoff;
 use session::SessionEnd;
@@ -41,6 +42,8 @@ pub enum Command {
     SetAuthorization(Authorization),
     /// The user has looked at this kind's tab: its "new" count starts again from zero.
     MarkSeen(EventKind),
+    /// The feed's own session clock: the token is about to die, or has died. Harmless to send.
+    SessionClock,
     Shutdown,
 }
 
@@ -144,6 +147,8 @@ pub fn spawn(
     let (commands_tx, commands) = mpsc::channel(64);
     store.write().subscriptions.wanted = config.subscriptions.clone();
     let feed = Feed {
+        weak_commands: commands_tx.downgrade(),
+        clock: None,
         rest: None,
         streaming: config.autostart,
         config,
@@ -162,6 +167,9 @@ pub fn spawn(
         tokio::spawn(feed.run()),
     )
 }
+
+/// Why the stream stopped when the token's time ran out.
+pub const SESSION_EXPIRED: &str = "the session has expired (Fyers tokens last one trading day)";
 
 /// What to do after a command outside a session.
 enum Flow {
@@ -182,11 +190,15 @@ struct Feed {
     rng: rand::rngs::SmallRng,
     bad_frames_unlogged: u64,
     bad_frames_logged_at: Option<Instant>,
+    /// For the session clock to reach the feed without keeping it alive.
+    weak_commands: mpsc::WeakSender<Command>,
+    clock: Option<tokio::task::AbortHandle>,
 }
 
 impl Feed {
     async fn run(mut self) {
         let mut attempt = 0u32;
+        self.arm_session_clock().await;
         loop {
             let auth_ok = !matches!(self.store.read().connection, ConnectionState::AuthRejected { .. });
             let Some(auth) = self.config.auth.clone().filter(|_| self.streaming && auth_ok) else {
@@ -346,19 +358,107 @@ impl Feed {
                 Flow::Continue
             }
             Command::SetAuthorization(auth) => {
-                self.config.auth = Some(auth);
-                self.rest = None;
-                if matches!(self.store.read().connection, ConnectionState::AuthRejected { .. }) {
-                    self.set_state(ConnectionState::Disconnected, "new access token")
-                        .await;
-                }
+                self.set_authorization(auth).await;
                 if self.streaming {
                     Flow::ConnectNow
                 } else {
                     Flow::Continue
                 }
             }
+            Command::SessionClock => {
+                self.check_session_outside().await;
+                Flow::Continue
+            }
             Command::Shutdown => Flow::Shutdown,
+        }
+    }
+
+    /// A new token: new REST client, new session clock.
+    async fn set_authorization(&mut self, auth: Authorization) {
+        self.config.auth = Some(auth);
+        self.rest = None;
+        if matches!(self.store.read().connection, ConnectionState::AuthRejected { .. }) {
+            self.set_state(ConnectionState::Disconnected, "new access token")
+                .await;
+        }
+        self.arm_session_clock().await;
+    }
+
+    /// Reads when the token dies and wakes the feed 15 minutes before and at that moment.
+    async fn arm_session_clock(&mut self) {
+        if let Some(clock) = self.clock.take() {
+            clock.abort();
+        }
+        let expires_at = self
+            .config
+            .auth
+            .as_ref()
+            .and_then(|auth| token_expiry(auth.access_token().expose()));
+        self.store.write().session = SessionInfo {
+            expires_at,
+            ..SessionInfo::default()
+        };
+        let Some(expires_at) = expires_at else { return };
+        let left = Duration::from_millis((expires_at * 1000 - now_ms()).max(0) as u64);
+        let now = Instant::now();
+        let moments = [left.saturating_sub(SessionInfo::ENDING_SOON), left].map(|after| now + after);
+        let commands = self.weak_commands.clone();
+        self.clock = Some(
+            tokio::spawn(async move {
+                for moment in moments {
+                    tokio::time::sleep_until(moment.into()).await;
+                    let Some(commands) = commands.upgrade() else {
+                        return;
+                    };
+                    let _ = commands.send(Command::SessionClock).await;
+                }
+            })
+            .abort_handle(),
+        );
+        self.check_session_outside().await;
+    }
+
+    /// Brings the session flags up to the clock. True when the token has died: the caller stops
+    /// the stream and nothing is attempted until a new token comes.
+    async fn session_clock(&mut self) -> bool {
+        let now_secs = now_ms().div_euclid(1000);
+        let (ending_soon, expired, newly_expired) = {
+            let mut store = self.store.write();
+            let session = &mut store.session;
+            let Some(left) = session.remaining_secs(now_secs) else {
+                return false;
+            };
+            let newly_expired = left <= 0 && !session.expired;
+            session.ending_soon = left <= SessionInfo::ENDING_SOON.as_secs() as i64;
+            session.expired = left <= 0;
+            (session.ending_soon, session.expired, newly_expired)
+        };
+        (self.repaint)();
+        if let Some(tap) = &self.tap
+            && ending_soon
+            && !expired
+        {
+            let _ = tap
+                .send(Tap::Status(serde_json::json!({"state": "session_ending"})))
+                .await;
+        }
+        if newly_expired {
+            tracing::warn!("the Fyers session has expired");
+        }
+        expired
+    }
+
+    /// Outside a session, an expired token stops the stream at once.
+    async fn check_session_outside(&mut self) {
+        let rejected = matches!(self.store.read().connection, ConnectionState::AuthRejected { .. });
+        if self.session_clock().await && !rejected {
+            self.set_state(
+                ConnectionState::AuthRejected {
+                    reason: SESSION_EXPIRED.to_owned(),
+                },
+                SESSION_EXPIRED,
+            )
+            .await;
         }
     }
 

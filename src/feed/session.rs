@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::{Command, Feed, Tap};
 use crate::fyers::model::{Event, EventKind};
-use crate::fyers::rest::{RestClient, RestError, Rows};
+use crate::fyers::rest::{Profile, RestClient, RestError, Rows};
 use crate::fyers::socket::Socket;
 use crate::fyers::wire::{self, Frame};
 use crate::store::{BadFrame, Origin, now_ms};
@@ -55,6 +55,8 @@ struct Resync {
 struct Snapshot {
     events: Vec<Event>,
     bad_rows: Vec<String>,
+    /// The account, when it was asked for (once per token).
+    profile: Option<Profile>,
 }
 
 type ResyncResult = (BTreeSet<EventKind>, u64, Result<Snapshot, RestError>);
@@ -101,8 +103,7 @@ impl Feed {
                         return SessionEnd::Stopped;
                     }
                     Some(Command::SetAuthorization(auth)) => {
-                        self.config.auth = Some(auth);
-                        self.rest = None;
+                        self.set_authorization(auth).await;
                         close(&mut sink).await;
                         return SessionEnd::Reconnect;
                     }
@@ -118,6 +119,12 @@ impl Feed {
                         }
                     }
                     Some(Command::MarkSeen(kind)) => self.mark_seen(kind),
+                    Some(Command::SessionClock) => {
+                        if self.session_clock().await {
+                            close(&mut sink).await;
+                            return SessionEnd::AuthRejected(super::SESSION_EXPIRED.to_owned());
+                        }
+                    }
                     Some(Command::Connect) => {}
                 },
                 message = stream.next() => {
@@ -308,9 +315,12 @@ impl Feed {
         resync.in_flight = true;
         resync.last_started = Some(Instant::now());
         let results = results.clone();
-        let mark = self.store.read().resync_mark();
+        let (mark, want_profile) = {
+            let store = self.store.read();
+            (store.resync_mark(), store.session.profile.is_none())
+        };
         tokio::spawn(async move {
-            let result = fetch(&rest, &kinds).await;
+            let result = fetch(&rest, &kinds, want_profile).await;
             let _ = results.send((kinds, mark, result)).await;
         });
     }
@@ -360,6 +370,9 @@ impl Feed {
             store.resync.rows = rows;
             store.resync.changed = report.changed() as u64;
             store.resync.error = None;
+            if let Some(profile) = snapshot.profile {
+                store.session.profile = Some(profile);
+            }
             report
         };
         (self.repaint)();
@@ -392,11 +405,24 @@ fn changed(events: Vec<Event>, outcomes: &[crate::store::Outcome]) -> Vec<Event>
 }
 
 /// Pulls the books for these kinds, one call after another (3 calls at most, far under the limits).
-async fn fetch(rest: &RestClient, kinds: &BTreeSet<EventKind>) -> Result<Snapshot, RestError> {
+async fn fetch(
+    rest: &RestClient,
+    kinds: &BTreeSet<EventKind>,
+    want_profile: bool,
+) -> Result<Snapshot, RestError> {
     let mut snapshot = Snapshot {
         events: Vec::new(),
         bad_rows: Vec::new(),
+        profile: None,
     };
+    if want_profile {
+        // Who the stream belongs to; not worth failing the books for, unless the token is bad.
+        match rest.profile().await {
+            Ok(profile) => snapshot.profile = Some(profile),
+            Err(err) if err.is_auth() => return Err(err),
+            Err(err) => tracing::warn!(%err, "cannot read the profile"),
+        }
+    }
     if kinds.contains(&EventKind::Orders) {
         snapshot.add(rest.orders().await?, |row| Event::Order(Box::new(row)));
     }

@@ -54,6 +54,48 @@ impl fmt::Debug for Authorization {
     }
 }
 
+/// A secret key, token, auth code or PIN: shown nowhere. `Debug` prints a mask, there is no
+/// `Display`, and `expose` is only for the wire and the keychain.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: &str) -> Self {
+        Self(value.trim().to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(••••••)"
+        })
+    }
+}
+
+impl Authorization {
+    /// The access token alone (for its expiry, and the keychain).
+    pub fn access_token(&self) -> Secret {
+        Secret(self.0.split_once(':').map_or("", |(_, token)| token).to_owned())
+    }
+}
+
 /// Makes rustls use one crypto provider for the whole process (both TLS clients share it).
 pub fn install_crypto_provider() {
     // Fails only when a provider is installed already, which is what we want.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod codes;
 pub mod event;
 mod fast;
+pub mod login;
 pub mod model;
 pub mod rest;
 pub mod socket;

@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::book::Book;
 use super::day::{Day, DayConfig};
+use super::login::Registry;
 use crate::fyers::model::Event;
 use crate::fyers::wire;
 
@@ -48,6 +49,8 @@ pub enum Fault {
 pub(super) enum Control {
     Drop,
     Stall(Duration),
+    /// Tokens were revoked or expired early: each connection checks its own is still alive.
+    Recheck,
 }
 
 /// A frame in the log. `slist` is the subscription name it needs, or `None` for frames every
@@ -73,6 +76,10 @@ pub struct SimStats {
     pub rest_calls: AtomicU64,
     pub subscribe_messages: AtomicU64,
     pub pings: AtomicU64,
+    /// Auth codes exchanged for tokens.
+    pub logins: AtomicU64,
+    /// Access tokens issued for a refresh token and PIN.
+    pub refreshes: AtomicU64,
 }
 
 pub(super) struct Exchange {
@@ -101,7 +108,8 @@ pub(super) struct Shared {
     pub next_reader: AtomicU64,
     pub rate: Mutex<RateLimit>,
     pub stats: SimStats,
-    pub authorization: String,
+    /// Which tokens, refresh tokens and auth codes are alive.
+    pub login: Registry,
     pub client_id: String,
 }
 
@@ -110,7 +118,12 @@ pub(super) struct Shared {
 pub struct SimConfig {
     pub day: DayConfig,
     pub app_id: String,
-    pub access_token: String,
+    /// The app's secret key: `appIdHash` is the SHA-256 of `APP_ID:SECRET_KEY`.
+    pub secret_key: String,
+    /// The user's PIN, asked when a refresh token is exchanged.
+    pub pin: String,
+    /// How long an access token lives (its JWT `exp` is issue time plus this, whole seconds).
+    pub token_lifetime: Duration,
     /// Steps per second; `None` runs as fast as the readers keep up.
     pub rate: Option<f64>,
     /// End the day after this many steps (`None`: never).
@@ -128,7 +141,10 @@ impl Default for SimConfig {
         Self {
             day: DayConfig::default(),
             app_id: "SIMAPP1234-100".into(),
-            access_token: "sim-access-token".into(),
+            secret_key: "SIMSECRET".into(),
+            pin: "1234".into(),
+            // Fyers issues a token per trading day.
+            token_lifetime: Duration::from_secs(24 * 60 * 60),
             rate: Some(4.0),
             steps: None,
             realtime_clock: true,

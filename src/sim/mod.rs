@@ -5,11 +5,13 @@ pub mod book;
 pub mod day;
 mod exchange;
 mod generator;
+mod login;
 mod server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::sync::{broadcast, watch};
@@ -20,11 +22,14 @@ pub use exchange::{Fault, SimConfig, SimStats};
 
 use crate::fyers::auth::Authorization;
 use exchange::{Exchange, RateLimit, Shared};
+use login::{LoginConfig, Registry};
 
 /// A running simulator. Dropping it stops the server and the day.
 pub struct Sim {
     handle: SimHandle,
     addr: SocketAddr,
+    /// The access token issued at start.
+    authorization: Authorization,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -37,6 +42,12 @@ pub struct SimHandle {
 impl Sim {
     /// Binds `addr` (port 0 picks a free one) and starts serving on the current tokio runtime.
     pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        // Every `APP_ID:TOKEN` the simulator hands out must be a valid header.
+        let app_id = &config.app_id;
+        if app_id.is_empty() || !app_id.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            let problem = format!("the simulator's app id {app_id:?} cannot go in an authorization header");
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, problem));
+        }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -51,16 +62,25 @@ impl Sim {
             next_reader: AtomicU64::new(0),
             rate: Mutex::new(RateLimit::new()),
             stats: SimStats::default(),
-            authorization: format!("{}:{}", config.app_id, config.access_token),
+            login: Registry::new(LoginConfig {
+                app_id: config.app_id.clone(),
+                secret_key: config.secret_key.clone(),
+                pin: config.pin.clone(),
+                client_id: config.day.client_id.clone(),
+                token_lifetime: config.token_lifetime,
+            }),
             client_id: config.day.client_id.clone(),
         });
+        let handle = SimHandle { shared };
+        let authorization = handle.issue_token(config.token_lifetime);
         let tasks = vec![
-            tokio::spawn(server::serve(listener, shared.clone())),
-            tokio::spawn(generator::generate(shared.clone(), config)),
+            tokio::spawn(server::serve(listener, handle.shared.clone())),
+            tokio::spawn(generator::generate(handle.shared.clone(), config)),
         ];
         Ok(Self {
-            handle: SimHandle { shared },
+            handle,
             addr,
+            authorization,
             tasks,
         })
     }
@@ -77,10 +97,9 @@ impl Sim {
         format!("http://{}/api/v3", self.addr)
     }
 
-    /// The `APP_ID:TOKEN` the simulator accepts.
+    /// The `APP_ID:TOKEN` issued at start, living `SimConfig::token_lifetime`.
     pub fn authorization(&self) -> Authorization {
-        // The simulator's own credentials always have the right shape.
-        Authorization::parse(&self.handle.shared.authorization).unwrap_or_else(|_| unreachable!())
+        self.authorization.clone()
     }
 
     pub fn handle(&self) -> SimHandle {
@@ -121,11 +140,43 @@ impl SimHandle {
         self.shared.generating.send_replace(false);
     }
 
-    /// The token is accepted again (after `Fault::ExpireToken` or a logout).
+    /// Tokens are accepted again after `Fault::ExpireToken`. Tokens that expired or were logged
+    /// out stay dead, as real ones do: log in again or `issue_token`.
     pub fn renew_token(&self) {
         self.shared
             .token_valid
             .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.shared.login.config().app_id
+    }
+
+    pub fn secret_key(&self) -> &str {
+        &self.shared.login.config().secret_key
+    }
+
+    pub fn pin(&self) -> &str {
+        &self.shared.login.config().pin
+    }
+
+    /// How long the access tokens of a login or refresh live.
+    pub fn token_lifetime(&self) -> Duration {
+        self.shared.login.config().token_lifetime
+    }
+
+    /// A new access token living `lifetime` (whole seconds), as if the user had logged in.
+    pub fn issue_token(&self, lifetime: Duration) -> Authorization {
+        let token = self.shared.login.issue_access(lifetime);
+        // `Sim::start` checked the app id, and tokens are base64url and dots.
+        Authorization::new(self.app_id(), &token).unwrap_or_else(|_| unreachable!("a valid header"))
+    }
+
+    /// Every access token issued so far expires now: sockets close, upgrades get 403, REST -8.
+    /// Refresh tokens keep working, so a client can get a new access token.
+    pub fn expire_tokens_now(&self) {
+        self.shared.login.expire_all_now();
+        let _ = self.shared.control.send(exchange::Control::Recheck);
     }
 
     /// The day's truth so far.

@@ -17,6 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
 use super::exchange::{Control, Fault, LogFrame, Shared};
+use super::login::{self, Verdict};
 use crate::fyers::model::EventKind;
 
 type AppState = State<Arc<Shared>>;
@@ -29,23 +30,42 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v3/tradebook", get(tradebook))
         .route("/api/v3/positions", get(positions))
         .route("/api/v3/logout", post(logout))
+        .route("/api/v3/generate-authcode", get(login::generate_authcode))
+        .route("/api/v3/validate-authcode", post(login::validate_authcode))
+        .route(
+            "/api/v3/validate-refresh-token",
+            post(login::validate_refresh_token),
+        )
         .route("/sim/fault/{kind}", post(fault))
         .route("/sim/stats", get(stats))
         .with_state(shared)
 }
 
-fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
-    let given = headers.get("authorization").and_then(|value| value.to_str().ok());
-    shared.token_valid.load(Ordering::SeqCst) && given == Some(shared.authorization.as_str())
+fn auth_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get("authorization").and_then(|value| value.to_str().ok())
+}
+
+/// What an `authorization` header is worth now: the token's own state, and the expiry fault that
+/// kills every token at once.
+fn verdict(shared: &Shared, header: Option<&str>) -> Verdict {
+    match shared.login.check(header) {
+        Verdict::Alive { .. } if !shared.token_valid.load(Ordering::SeqCst) => Verdict::Dead,
+        verdict => verdict,
+    }
 }
 
 async fn upgrade(State(shared): AppState, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     shared.stats.upgrades.fetch_add(1, Ordering::SeqCst);
-    if !authorized(&shared, &headers) {
-        shared.stats.upgrades_refused.fetch_add(1, Ordering::SeqCst);
-        return (StatusCode::FORBIDDEN, "Forbidden").into_response();
+    let header = auth_header(&headers).map(str::to_owned);
+    match (verdict(&shared, header.as_deref()), header) {
+        (Verdict::Alive { exp }, Some(header)) => {
+            ws.on_upgrade(move |socket| connection(socket, shared, header, exp))
+        }
+        _ => {
+            shared.stats.upgrades_refused.fetch_add(1, Ordering::SeqCst);
+            (StatusCode::FORBIDDEN, "Forbidden").into_response()
+        }
     }
-    ws.on_upgrade(move |socket| connection(socket, shared))
 }
 
 /// Unregisters a connection however it ends.
@@ -61,7 +81,8 @@ impl Drop for Reader<'_> {
     }
 }
 
-async fn connection(socket: WebSocket, shared: Arc<Shared>) {
+/// Serves one socket for as long as the token in `header` (dying at `exp`) stays alive.
+async fn connection(socket: WebSocket, shared: Arc<Shared>, header: String, exp: i64) {
     let id = shared.next_reader.fetch_add(1, Ordering::SeqCst);
     let mut log_end = shared.log_end.subscribe();
     // Live only: what happened before this connection is for REST to tell.
@@ -74,6 +95,10 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>) {
     let mut subscribed: HashSet<&'static str> = HashSet::new();
     let mut stalled_until: Option<Instant> = None;
     let mut chunk = Vec::with_capacity(1024);
+    // A real token dies mid-stream at its `exp`: the server hangs up, and reconnects get 403.
+    let expiry = tokio::time::sleep_until(login::deadline(exp));
+    tokio::pin!(expiry);
+    let alive = |shared: &Shared| verdict(shared, Some(&header));
     loop {
         let stalled = stalled_until.is_some_and(|until| Instant::now() < until);
         let behind = !stalled && cursor < *log_end.borrow();
@@ -116,11 +141,20 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>) {
             control = control.recv() => match control {
                 Ok(Control::Drop) | Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 Ok(Control::Stall(duration)) => stalled_until = Some(Instant::now() + duration),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                // A missed message may have been a recheck: look at the token anyway.
+                Ok(Control::Recheck) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    if !matches!(alive(&shared), Verdict::Alive { .. }) {
+                        return;
+                    }
+                }
             },
             _ = tokio::time::sleep_until(stalled_until.unwrap_or_else(Instant::now).into()), if stalled => {
                 stalled_until = None;
             }
+            () = &mut expiry => match alive(&shared) {
+                Verdict::Alive { exp } => expiry.as_mut().reset(login::deadline(exp)),
+                Verdict::Dead | Verdict::Unknown => return,
+            },
         }
     }
 }
@@ -165,8 +199,9 @@ fn answer(shared: &Shared, text: &str, subscribed: &mut HashSet<&'static str>) -
     )
 }
 
-/// Auth, availability and rate limit for a REST call: `Some` is the refusal to send.
-fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+/// Availability and rate limit for any REST call, the login calls included: `Some` is the refusal
+/// to send.
+pub(super) fn gate(shared: &Shared) -> Option<Response> {
     shared.stats.rest_calls.fetch_add(1, Ordering::SeqCst);
     if shared.rest_down.load(Ordering::SeqCst) {
         return Some((StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response());
@@ -175,14 +210,20 @@ fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
         let body = json!({"s": "error", "code": -429, "message": "request limit reached"});
         return Some((StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response());
     }
-    if authorized(shared, headers) {
-        return None;
+    None
+}
+
+/// The gate, then the token: `Some` is the refusal to send.
+fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    if let Some(refused) = gate(shared) {
+        return Some(refused);
     }
-    let given = headers.get("authorization").and_then(|value| value.to_str().ok());
-    let body = if given == Some(shared.authorization.as_str()) {
-        json!({"s": "error", "code": -8, "message": "Your token has expired. Please generate a token"})
-    } else {
-        json!({"s": "error", "code": -16, "message": "Could not authenticate the user"})
+    let body = match verdict(shared, auth_header(headers)) {
+        Verdict::Alive { .. } => return None,
+        Verdict::Dead => {
+            json!({"s": "error", "code": -8, "message": "Your token has expired. Please generate a token"})
+        }
+        Verdict::Unknown => json!({"s": "error", "code": -16, "message": "Could not authenticate the user"}),
     };
     Some((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response())
 }
@@ -305,8 +346,9 @@ async fn logout(State(shared): AppState, headers: HeaderMap) -> Response {
     if let Some(refused) = refusal(&shared, &headers) {
         return refused;
     }
-    shared.token_valid.store(false, Ordering::SeqCst);
-    let _ = shared.control.send(Control::Drop);
+    // Only this session ends: the user's other tokens (other devices, other apps) stay alive.
+    shared.login.log_out(auth_header(&headers));
+    let _ = shared.control.send(Control::Recheck);
     ok(json!({}))
 }
 
@@ -355,6 +397,7 @@ async fn stats(State(shared): AppState) -> Response {
         "steps": exchange.day.steps(), "frames": exchange.log_end(),
         "upgrades": load(&s.upgrades), "upgrades_refused": load(&s.upgrades_refused),
         "connections_open": load(&s.connections_open), "rest_calls": load(&s.rest_calls),
+        "logins": load(&s.logins), "refreshes": load(&s.refreshes),
     });
     axum::Json(body).into_response()
 }

@@ -14,7 +14,8 @@ use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, PositionSide
 
 pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, supersedes};
 pub use status::{
-    BadFrame, ConnectionNote, ConnectionState, KindCount, RateMeter, ResyncStatus, Subscriptions, age,
+    BadFrame, ConnectionNote, ConnectionState, KindCount, RateMeter, ResyncStatus, SessionInfo,
+    Subscriptions, age,
 };
 
 /// Caps that keep a long day's memory bounded.
@@ -110,6 +111,7 @@ pub struct Store {
     pub connection: ConnectionState,
     pub subscriptions: Subscriptions,
     pub resync: ResyncStatus,
+    pub session: SessionInfo,
     reconnects: u64,
     connection_log: VecDeque<ConnectionNote>,
     pnl_history: VecDeque<PnlPoint>,
@@ -158,6 +160,7 @@ impl Store {
             socket_batches: 0,
             connection: ConnectionState::default(),
             subscriptions: Subscriptions::default(),
+            session: SessionInfo::default(),
             resync: ResyncStatus::default(),
             reconnects: 0,
             connection_log: VecDeque::new(),

@@ -64,6 +64,29 @@ impl ConnectionState {
     }
 }
 
+/// The login the stream runs on: who, and until when.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionInfo {
+    /// When the access token dies (epoch seconds), if it says.
+    pub expires_at: Option<i64>,
+    /// The account, once `/profile` answered for this token.
+    pub profile: Option<crate::fyers::rest::Profile>,
+    /// Less than `ENDING_SOON` left: warn (banner, notification).
+    pub ending_soon: bool,
+    /// The token's time is up: no more attempts until a new login.
+    pub expired: bool,
+}
+
+impl SessionInfo {
+    /// How long before expiry the user is warned.
+    pub const ENDING_SOON: Duration = Duration::from_secs(15 * 60);
+
+    /// Seconds left at `now_secs` (negative once expired).
+    pub fn remaining_secs(&self, now_secs: i64) -> Option<i64> {
+        self.expires_at.map(|at| at - now_secs)
+    }
+}
+
 /// What the user asked to receive, and what the server has acknowledged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Subscriptions {

@@ -9,11 +9,13 @@ use super::diagnostics::diagnostics_ui;
 use super::general::GeneralView;
 use super::orders::{self, OrdersView};
 use super::positions::positions_ui;
+use super::session::{AccountRequest, SessionPanel, session_ui};
 use super::stats::stats_ui;
 use super::toolbar::toolbar_ui;
 use super::trades::TradesView;
-use super::{Intent, Tab, theme};
+use super::{Intent, Tab, session, theme};
 use crate::feed::{Command, FeedHandle, SharedStore};
+use crate::fyers::auth::Secret;
 use crate::store::{ConnectionState, Store};
 
 /// A message the user must see, until dismissed.
@@ -39,6 +41,9 @@ pub struct OrderwatchApp {
     command_error: Option<String>,
     /// Per event kind, the total at which "mark seen" was last sent.
     seen_sent: [u64; 4],
+    /// The login behind the stream, as the shell reports it.
+    pub session: SessionPanel,
+    account_requests: Vec<AccountRequest>,
 }
 
 impl OrderwatchApp {
@@ -56,7 +61,22 @@ impl OrderwatchApp {
             bad_frames_dismissed: 0,
             command_error: None,
             seen_sent: [0; 4],
+            session: SessionPanel::default(),
+            account_requests: Vec::new(),
         }
+    }
+
+    /// What the user asked of the account since the last call (log in again, renew, log out).
+    pub fn take_account_requests(&mut self) -> Vec<AccountRequest> {
+        std::mem::take(&mut self.account_requests)
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    pub fn feed(&self) -> &FeedHandle {
+        &self.feed
     }
 
     pub fn tab(&self) -> Tab {
@@ -93,6 +113,15 @@ impl OrderwatchApp {
             } else {
                 egui::Theme::Light
             }),
+            Intent::LogInAgain => self.account_requests.push(AccountRequest::LogInAgain),
+            Intent::RenewWithPin => {
+                let pin = Secret::new(&std::mem::take(&mut self.session.pin));
+                self.account_requests.push(AccountRequest::Renew {
+                    pin,
+                    remember: self.session.remember_pin,
+                });
+            }
+            Intent::LogOut => self.account_requests.push(AccountRequest::LogOut),
         }
     }
 
@@ -126,13 +155,6 @@ impl OrderwatchApp {
 
     fn banners(&self, store: &Store) -> Vec<Banner> {
         let mut banners = Vec::new();
-        if let ConnectionState::AuthRejected { reason } = &store.connection {
-            banners.push(Banner {
-                key: format!("auth {reason}"),
-                error: true,
-                text: format!("Session rejected: {reason}. Give a new access token to stream again."),
-            });
-        }
         if let Some(error) = &store.resync.error {
             banners.push(Banner {
                 key: "resync".to_owned(),
@@ -234,7 +256,7 @@ impl eframe::App for OrderwatchApp {
         let mut intents = Vec::new();
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(4.0);
-            toolbar_ui(ui, &store, &self.account, &mut intents);
+            toolbar_ui(ui, &store, &self.account, &self.session, &mut intents);
             ui.add_space(2.0);
         });
         egui::Panel::top("stats").show(ui, |ui| {
@@ -242,6 +264,11 @@ impl eframe::App for OrderwatchApp {
             stats_ui(ui, &store);
             ui.add_space(theme::SPACING / 2.0);
         });
+        if session::session_over(&store) || store.session.ending_soon {
+            egui::Panel::top("session").show(ui, |ui| {
+                session_ui(ui, &store, &mut self.session, &mut intents);
+            });
+        }
         let banners = self.banners(&store);
         if !banners.is_empty() {
             egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners));

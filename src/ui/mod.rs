@@ -5,8 +5,11 @@ mod app;
 mod diagnostics;
 pub mod format;
 mod general;
+pub mod login;
 mod orders;
 mod positions;
+pub mod session;
+mod shell;
 mod stats;
 mod table;
 pub mod theme;
@@ -14,15 +17,11 @@ mod toolbar;
 mod trades;
 mod widgets;
 
-use std::sync::Arc;
-
-use parking_lot::RwLock;
-
 pub use app::OrderwatchApp;
+pub use shell::{Browser, DesktopApp, Services, Start, system_browser};
 
-use crate::feed::{self, FeedConfig};
+use crate::config::Settings;
 use crate::fyers::model::EventKind;
-use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -86,52 +85,45 @@ pub enum Intent {
     Resync,
     Subscribe(EventKind, bool),
     SetDark(bool),
+    LogInAgain,
+    RenewWithPin,
+    LogOut,
 }
 
-/// Opens the window over a feed with `config`; `account` is the badge ("Demo", an app id).
-/// Blocks until the window closes; `runtime` runs the feed meanwhile.
+/// Opens the window: the first-run screen or the monitor, as `start` says. Blocks until the
+/// window closes; `runtime` runs the feed and the account work meanwhile.
 pub fn run_desktop(
     runtime: &tokio::runtime::Runtime,
-    config: FeedConfig,
-    account: String,
+    services: Services,
+    settings: Settings,
+    start: Start,
 ) -> Result<(), String> {
-    let store = Arc::new(RwLock::new(Store::default()));
-    let handle = runtime.handle().clone();
+    let size = settings
+        .window_size
+        .filter(|[width, height]| {
+            width.is_finite() && height.is_finite() && *width >= 720.0 && *height >= 480.0
+        })
+        .unwrap_or([1280.0, 800.0]);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Orderwatch")
             .with_app_id("orderwatch")
-            .with_inner_size([1280.0, 800.0])
+            .with_inner_size(size)
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()
     };
-    let feed_handle = Arc::new(parking_lot::Mutex::new(None));
-    let feed_for_exit = feed_handle.clone();
-    let result = eframe::run_native(
+    let _runtime = runtime.enter();
+    eframe::run_native(
         "Orderwatch",
         options,
         Box::new(move |creation| {
-            let ctx = creation.egui_ctx.clone();
-            let _runtime = handle.enter();
-            let (feed, _task) = feed::spawn(
-                config,
-                store.clone(),
-                Box::new(move || ctx.request_repaint()),
-                None,
-            );
-            *feed_handle.lock() = Some(feed.clone());
-            Ok(Box::new(OrderwatchApp::new(store, feed, account)))
+            Ok(Box::new(DesktopApp::new(
+                &creation.egui_ctx,
+                services,
+                settings,
+                start,
+            )))
         }),
-    );
-    // Close the socket cleanly before the runtime goes.
-    if let Some(feed) = feed_for_exit.lock().take() {
-        let _ = runtime.block_on(async {
-            tokio::time::timeout(
-                std::time::Duration::from_secs(2),
-                feed.command(feed::Command::Shutdown),
-            )
-            .await
-        });
-    }
-    result.map_err(|err| format!("cannot open the window: {err}"))
+    )
+    .map_err(|err| format!("cannot open the window: {err}"))
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use egui::RichText;
 
+use super::session::{SessionPanel, ends_in_label};
 use super::{Intent, format, theme, widgets};
 use crate::fyers::model::EventKind;
 use crate::store::{ConnectionState, Store, now_ms};
@@ -26,11 +27,17 @@ pub fn connection_pill(
             )
         }
         ConnectionState::Disconnected => ("Disconnected".to_owned(), palette.disconnected),
-        ConnectionState::AuthRejected { .. } => ("Session rejected".to_owned(), palette.error),
+        ConnectionState::AuthRejected { .. } => ("Session expired".to_owned(), palette.error),
     }
 }
 
-pub fn toolbar_ui(ui: &mut egui::Ui, store: &Store, account: &str, intents: &mut Vec<Intent>) {
+pub fn toolbar_ui(
+    ui: &mut egui::Ui,
+    store: &Store,
+    account: &str,
+    session: &SessionPanel,
+    intents: &mut Vec<Intent>,
+) {
     let palette = theme::palette(ui);
     let now = Instant::now();
     ui.horizontal_wrapped(|ui| {
@@ -42,7 +49,23 @@ pub fn toolbar_ui(ui: &mut egui::Ui, store: &Store, account: &str, intents: &mut
         {
             pill.on_hover_text(reason);
         }
-        widgets::pill_ui(ui, account, palette.muted);
+        let badge = match &store.session.profile {
+            Some(profile) if !profile.name.is_empty() => format!("{} · {}", profile.name, profile.fy_id),
+            _ => account.to_owned(),
+        };
+        let badge = widgets::pill_ui(ui, badge, palette.muted);
+        if store.session.profile.is_some() {
+            badge.on_hover_text(format!("App {account}"));
+        }
+        if let Some(left) = ends_in_label(&store.session) {
+            let color = if store.session.ending_soon {
+                palette.error
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            ui.label(RichText::new(left).color(color))
+                .on_hover_text("Fyers access tokens last one trading day");
+        }
         let streaming = !matches!(
             store.connection,
             ConnectionState::Disconnected | ConnectionState::AuthRejected { .. }
@@ -72,6 +95,14 @@ pub fn toolbar_ui(ui: &mut egui::Ui, store: &Store, account: &str, intents: &mut
         ui.label(RichText::new(last).weak());
         ui.label(RichText::new(format!("Reconnects: {}", store.reconnects())).weak());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if session.account
+                && ui
+                    .button("Log out")
+                    .on_hover_text("End the session and forget the tokens")
+                    .clicked()
+            {
+                intents.push(Intent::LogOut);
+            }
             let dark = ui.visuals().dark_mode;
             if ui
                 .button(if dark { "Light theme" } else { "Dark theme" })
