@@ -1,4 +1,5 @@
-//! Embeds the git commit so `orderwatch --version` says exactly what was built.
+//! Embeds the git commit so `orderwatch --version` says exactly what was built, and on Windows the
+//! icon and version resource (so Explorer and the taskbar show them).
 
 use std::process::Command;
 
@@ -25,4 +26,24 @@ fn main() {
     println!("cargo:rustc-env=ORDERWATCH_GIT_COMMIT={commit}{suffix}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
+    windows_resources();
 }
+
+#[cfg(windows)]
+fn windows_resources() {
+    println!("cargo:rerun-if-changed=assets/icons/orderwatch.ico");
+    let mut resources = winresource::WindowsResource::new();
+    resources
+        .set_icon("assets/icons/orderwatch.ico")
+        .set("ProductName", "Orderwatch")
+        .set(
+            "FileDescription",
+            "Orderwatch: a live monitor for a Fyers trading account",
+        );
+    if let Err(err) = resources.compile() {
+        println!("cargo:warning=no icon or version resource embedded: {err}");
+    }
+}
+
+#[cfg(not(windows))]
+fn windows_resources() {}

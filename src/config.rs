@@ -32,6 +32,50 @@ pub struct Settings {
     pub dark: bool,
     /// Inner size of the window, in points.
     pub window_size: Option<[f32; 2]>,
+    /// Closing the window hides it to the tray; Quit (tray or window menu) really quits.
+    pub close_to_tray: bool,
+    /// Open hidden in the tray.
+    pub start_minimised: bool,
+    /// Start with the desktop session (XDG autostart on Linux).
+    pub launch_at_login: bool,
+    /// The one-time "Orderwatch is still running in the tray" notification was shown.
+    pub told_about_tray: bool,
+    pub notifications: NotificationSettings,
+}
+
+/// Which desktop notifications to show. No secrets, like the rest of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// All off at once (the tray's "Mute notifications").
+    pub muted: bool,
+    pub order_filled: bool,
+    pub order_partially_filled: bool,
+    pub order_rejected: bool,
+    pub order_cancelled: bool,
+    /// Off by default: every fill already notifies as an order filled.
+    pub trade_executed: bool,
+    pub price_alert: bool,
+    /// The stream down for more than 30 s, and back.
+    pub stream: bool,
+    /// The session ending in 15 minutes, and ended.
+    pub session: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            muted: false,
+            order_filled: true,
+            order_partially_filled: true,
+            order_rejected: true,
+            order_cancelled: true,
+            trade_executed: false,
+            price_alert: true,
+            stream: true,
+            session: true,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -44,6 +88,11 @@ impl Default for Settings {
                 .collect(),
             dark: true,
             window_size: None,
+            close_to_tray: true,
+            start_minimised: false,
+            launch_at_login: false,
+            told_about_tray: false,
+            notifications: NotificationSettings::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod config;
+pub mod desktop;
 pub mod feed;
 pub mod fyers;
 pub mod headless;

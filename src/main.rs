@@ -1,4 +1,7 @@
 //! The command line: picks the mode, starts the runtime.
+// A double-clicked release build on Windows opens no console window; the command-line modes attach
+// to the console they were started from (see `attach_console`).
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -16,9 +19,9 @@ use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
 use orderwatch::headless::{self, HeadlessError, HeadlessOptions};
-use orderwatch::secrets::{Vault, VaultError};
+use orderwatch::secrets::Vault;
 use orderwatch::sim::{DayConfig, Sim, SimConfig};
-use orderwatch::ui::{Services, Start, system_browser};
+use orderwatch::ui::{Services, Start, system_autostart, system_browser, system_notifications};
 
 /// Steps the demo plays before the window shows: about an hour of the trading day.
 const DEMO_WARMUP_STEPS: u64 = 1_200;
@@ -35,6 +38,9 @@ const VERSION: &str = concat!(
 struct Cli {
     #[command(flatten)]
     connect: ConnectArgs,
+    /// Open hidden in the tray (as launch at login does).
+    #[arg(long, alias = "minimized")]
+    minimised: bool,
     #[command(subcommand)]
     mode: Option<Mode>,
 }
@@ -67,6 +73,15 @@ enum Mode {
     Login(login::LoginArgs),
     /// End the saved session and remove its secrets from the keychain.
     Logout(login::LogoutArgs),
+    /// Put Orderwatch in the application menu (desktop entry and icons in the XDG data dir).
+    InstallDesktop(InstallArgs),
+}
+
+#[derive(Args)]
+struct InstallArgs {
+    /// Remove the desktop entry and icons instead.
+    #[arg(long)]
+    remove: bool,
 }
 
 #[derive(Args)]
@@ -99,6 +114,7 @@ struct SimArgs {
 }
 
 fn main() -> ExitCode {
+    attach_console();
     init_logging();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -117,7 +133,8 @@ fn main() -> ExitCode {
         Some(Mode::Headless(args)) => return runtime.block_on(run_headless(args)),
         Some(Mode::Login(args)) => return runtime.block_on(login::run_login(args)),
         Some(Mode::Logout(args)) => return runtime.block_on(login::run_logout(args)),
-        None => run_desktop(&runtime, &cli.connect),
+        Some(Mode::InstallDesktop(args)) => install_desktop(&args),
+        None => run_desktop(&runtime, &cli.connect, cli.minimised),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,6 +143,48 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Under the Windows GUI subsystem there is no console: use the one we were started from, if any,
+/// so `orderwatch headless` and friends still print.
+#[cfg(windows)]
+fn attach_console() {
+    use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
+    // SAFETY: a plain Win32 call with a constant argument; failure (no parent console) is harmless.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
+}
+
+#[cfg(not(windows))]
+fn attach_console() {}
+
+fn install_desktop(args: &InstallArgs) -> anyhow::Result<()> {
+    use orderwatch::desktop::install;
+    let data_dir = install::data_dir()?;
+    if args.remove {
+        let removed = install::uninstall(&data_dir)?;
+        println!(
+            "Removed {} files from {}.",
+            removed.files.len(),
+            data_dir.display()
+        );
+        return Ok(());
+    }
+    let exec = install::current_exe()?;
+    let installed = install::install(&data_dir, &exec)?;
+    for file in &installed.files {
+        println!("  wrote {}", file.display());
+    }
+    // Menus pick the entry up by themselves; refreshing the caches only makes it quicker.
+    let _ = std::process::Command::new("update-desktop-database")
+        .arg(data_dir.join("applications"))
+        .output();
+    println!(
+        "Orderwatch is in the application menu; it starts {}.",
+        exec.display()
+    );
+    Ok(())
 }
 
 /// Logs go to stderr, filtered by `ORDERWATCH_LOG` (default: warnings, and Orderwatch's own info).
@@ -268,20 +327,19 @@ async fn saved_login() -> SavedLogin {
     }
 }
 
-fn run_desktop(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs) -> anyhow::Result<()> {
+fn run_desktop(
+    runtime: &tokio::runtime::Runtime,
+    connect: &ConnectArgs,
+    minimised: bool,
+) -> anyhow::Result<()> {
     let settings_path = Settings::default_path();
     let (settings, settings_notice) = match settings_path.as_deref().map(Settings::load) {
         Some(Ok(settings)) => (settings, None),
         Some(Err(err)) => (Settings::default(), Some(err.to_string())),
         None => (Settings::default(), None),
     };
-    let vault = runtime
-        .block_on(tokio::task::spawn_blocking(Vault::from_env))
-        .unwrap_or_else(|_| {
-            Err(VaultError::Unavailable(
-                "the keychain call did not finish".to_owned(),
-            ))
-        });
+    // The main thread is not one of the runtime's: blocking on the keychain here is fine.
+    let vault = Vault::from_env();
     if let Err(err) = &vault {
         tracing::warn!(%err, "no keychain");
     }
@@ -297,6 +355,10 @@ fn run_desktop(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs) -> anyh
             warmup_steps: DEMO_WARMUP_STEPS,
             ..sim_config(1, connect.rate, None)
         },
+        start_hidden: minimised || settings.start_minimised,
+        tray: true,
+        notifications: Some(system_notifications()),
+        autostart: system_autostart(),
     };
     let start = if connect.demo || connect.access_token.is_some() {
         // The demo opens on a day under way: about an hour of trading is played before the window shows.
@@ -310,14 +372,13 @@ fn run_desktop(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs) -> anyh
             sim,
         }
     } else {
-        saved_start(runtime, &settings, vault.ok(), connect, settings_notice)
+        saved_start(&settings, vault.ok(), connect, settings_notice)
     };
     orderwatch::ui::run_desktop(runtime, services, settings, start).map_err(|err| anyhow::anyhow!(err))
 }
 
 /// Auto-connect with the saved login; the first-run screen when there is none (or no token).
 fn saved_start(
-    runtime: &tokio::runtime::Runtime,
     settings: &Settings,
     vault: Option<Vault>,
     connect: &ConnectArgs,
@@ -332,9 +393,8 @@ fn saved_start(
         };
     };
     let app_id = account.app_id.clone();
-    let stored = runtime.block_on(tokio::task::spawn_blocking(move || Stored::load(&vault, &app_id)));
-    match stored {
-        Ok(Ok(stored)) if stored.access.is_some() => Start::Monitor {
+    match Stored::load(&vault, &app_id) {
+        Ok(stored) if stored.access.is_some() => Start::Monitor {
             config: FeedConfig::new(
                 &connect.socket_url,
                 &connect.rest_url,
@@ -344,20 +404,15 @@ fn saved_start(
             saved: Some((account, stored)),
             sim: None,
         },
-        Ok(Ok(stored)) => Start::Connect {
+        Ok(stored) => Start::Connect {
             saved,
             secret_saved: stored.secret.is_some(),
             notice,
         },
-        Ok(Err(err)) => Start::Connect {
+        Err(err) => Start::Connect {
             saved,
             secret_saved: false,
             notice: Some(format!("Cannot read the saved login: {err}")),
-        },
-        Err(_) => Start::Connect {
-            saved,
-            secret_saved: false,
-            notice,
         },
     }
 }

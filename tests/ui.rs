@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::model::{EventKind, OrderStatus};
 use orderwatch::sim::{Sim, SimConfig};
-use orderwatch::ui::session::AccountRequest;
+use orderwatch::ui::session::ShellRequest;
 use orderwatch::ui::{OrderwatchApp, Tab};
 
 struct World {
@@ -343,14 +343,11 @@ fn a_refused_token_shows_session_expired_and_log_in_again() {
         harness.query_by_label_contains("UNSEEN").is_none(),
         "the token never reaches the screen"
     );
-    assert!(harness.state_mut().take_account_requests().is_empty());
+    assert!(harness.state_mut().take_requests().is_empty());
     harness.get_by_label("Log in again").click();
     harness.step();
     harness.step();
-    assert_eq!(
-        harness.state_mut().take_account_requests(),
-        [AccountRequest::LogInAgain]
-    );
+    assert_eq!(harness.state_mut().take_requests(), [ShellRequest::LogInAgain]);
 }
 
 #[test]

@@ -74,6 +74,10 @@ impl World {
             }),
             timing: fast_timing(),
             demo: day(1, 10, None),
+            start_hidden: false,
+            tray: false,
+            notifications: None,
+            autostart: Arc::new(|_| Err("not in tests".to_owned())),
         }
     }
 

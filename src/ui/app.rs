@@ -9,7 +9,7 @@ use super::diagnostics::diagnostics_ui;
 use super::general::GeneralView;
 use super::orders::{self, OrdersView};
 use super::positions::positions_ui;
-use super::session::{AccountRequest, SessionPanel, session_ui};
+use super::session::{SessionPanel, ShellRequest, session_ui};
 use super::stats::stats_ui;
 use super::toolbar::toolbar_ui;
 use super::trades::TradesView;
@@ -43,7 +43,7 @@ pub struct OrderwatchApp {
     seen_sent: [u64; 4],
     /// The login behind the stream, as the shell reports it.
     pub session: SessionPanel,
-    account_requests: Vec<AccountRequest>,
+    shell_requests: Vec<ShellRequest>,
 }
 
 impl OrderwatchApp {
@@ -62,13 +62,13 @@ impl OrderwatchApp {
             command_error: None,
             seen_sent: [0; 4],
             session: SessionPanel::default(),
-            account_requests: Vec::new(),
+            shell_requests: Vec::new(),
         }
     }
 
     /// What the user asked of the account since the last call (log in again, renew, log out).
-    pub fn take_account_requests(&mut self) -> Vec<AccountRequest> {
-        std::mem::take(&mut self.account_requests)
+    pub fn take_requests(&mut self) -> Vec<ShellRequest> {
+        std::mem::take(&mut self.shell_requests)
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -113,15 +113,17 @@ impl OrderwatchApp {
             } else {
                 egui::Theme::Light
             }),
-            Intent::LogInAgain => self.account_requests.push(AccountRequest::LogInAgain),
+            Intent::LogInAgain => self.shell_requests.push(ShellRequest::LogInAgain),
             Intent::RenewWithPin => {
                 let pin = Secret::new(&std::mem::take(&mut self.session.pin));
-                self.account_requests.push(AccountRequest::Renew {
+                self.shell_requests.push(ShellRequest::Renew {
                     pin,
                     remember: self.session.remember_pin,
                 });
             }
-            Intent::LogOut => self.account_requests.push(AccountRequest::LogOut),
+            Intent::LogOut => self.shell_requests.push(ShellRequest::LogOut),
+            Intent::OpenSettings => self.shell_requests.push(ShellRequest::OpenSettings),
+            Intent::Quit => self.shell_requests.push(ShellRequest::Quit),
         }
     }
 
@@ -185,7 +187,9 @@ impl OrderwatchApp {
         banners
     }
 
-    fn banners_ui(&mut self, ui: &mut egui::Ui, banners: Vec<Banner>) {
+    /// `bad_frames` is the count on screen: the store is already read-locked for this frame, and
+    /// locking it again could deadlock behind the feed's waiting writer.
+    fn banners_ui(&mut self, ui: &mut egui::Ui, banners: Vec<Banner>, bad_frames: u64) {
         let palette = theme::palette(ui);
         for banner in banners {
             let fill = if banner.error {
@@ -204,9 +208,7 @@ impl OrderwatchApp {
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             if ui.small_button("Dismiss").clicked() {
                                 match banner.key.as_str() {
-                                    "bad frames" => {
-                                        self.bad_frames_dismissed = self.store.read().bad_frames()
-                                    }
+                                    "bad frames" => self.bad_frames_dismissed = bad_frames,
                                     "command" => self.command_error = None,
                                     _ => self.dismissed.push(banner.key.clone()),
                                 }
@@ -270,8 +272,9 @@ impl eframe::App for OrderwatchApp {
             });
         }
         let banners = self.banners(&store);
+        let bad_frames = store.bad_frames();
         if !banners.is_empty() {
-            egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners));
+            egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners, bad_frames));
         }
         let selected = (self.tab == Tab::Orders)
             .then(|| self.orders.selected.as_ref().and_then(|id| store.orders.get(id)))

@@ -9,6 +9,7 @@ pub mod login;
 mod orders;
 mod positions;
 pub mod session;
+mod settings;
 mod shell;
 mod stats;
 mod table;
@@ -18,7 +19,10 @@ mod trades;
 mod widgets;
 
 pub use app::OrderwatchApp;
-pub use shell::{Browser, DesktopApp, Services, Start, system_browser};
+pub use shell::{
+    Autostart, Browser, DesktopApp, NotificationSinks, Services, Start, system_autostart, system_browser,
+    system_notifications,
+};
 
 use crate::config::Settings;
 use crate::fyers::model::EventKind;
@@ -88,6 +92,15 @@ pub enum Intent {
     LogInAgain,
     RenewWithPin,
     LogOut,
+    OpenSettings,
+    Quit,
+}
+
+/// The window's icon, the same as the desktop entry's.
+fn app_icon() -> std::sync::Arc<egui::IconData> {
+    let png = crate::desktop::install::ICON_PNGS[3].1;
+    // The icon is compiled in and checked by a unit test; a broken one just leaves the default.
+    std::sync::Arc::new(eframe::icon_data::from_png_bytes(png).unwrap_or_default())
 }
 
 /// Opens the window: the first-run screen or the monitor, as `start` says. Blocks until the
@@ -109,7 +122,8 @@ pub fn run_desktop(
             .with_title("Orderwatch")
             .with_app_id("orderwatch")
             .with_inner_size(size)
-            .with_min_inner_size([720.0, 480.0]),
+            .with_min_inner_size([720.0, 480.0])
+            .with_icon(app_icon()),
         ..Default::default()
     };
     let _runtime = runtime.enter();

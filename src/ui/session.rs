@@ -7,12 +7,19 @@ use super::{Intent, theme};
 use crate::fyers::auth::Secret;
 use crate::store::{ConnectionState, SessionInfo, Store, now_ms};
 
-/// What the user asked of the account, for the window shell to carry out.
+/// What the user asked of the app around the monitor (the account, settings, quitting), for the
+/// window shell to carry out.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AccountRequest {
+pub enum ShellRequest {
     LogInAgain,
-    Renew { pin: Secret, remember: bool },
+    Renew {
+        pin: Secret,
+        remember: bool,
+    },
     LogOut,
+    OpenSettings,
+    /// Really quit (closing the window may only hide it to the tray).
+    Quit,
 }
 
 /// The monitor's view of the account behind it. The window shell fills it; views read it.

@@ -2,6 +2,9 @@
 //! account work between them (log in, renew, log out, the demo) run on the runtime and picked up
 //! by polling a promise each frame. Secrets go from the login straight to the vault and the feed.
 
+mod flows;
+mod window;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,19 +12,37 @@ use parking_lot::RwLock;
 use poll_promise::Promise;
 
 use super::OrderwatchApp;
-use super::login::{ConnectRequest, ConnectView};
-use super::session::AccountRequest;
-use crate::account::{self, BrowserLogin, LOGIN_TIMEOUT, Session, Stored};
+use super::login::ConnectView;
+use crate::account::{BrowserLogin, Session, Stored};
+use crate::config::NotificationSettings;
 use crate::config::{SavedAccount, Settings};
+use crate::desktop::notify::{self, DesktopSink, Sink};
+use crate::desktop::tray::{Tray, TrayState};
 use crate::feed::{self, Command, FeedConfig, Timing};
 use crate::fyers::auth::Secret;
-use crate::fyers::login::{AppCredentials, LoginClient, LoginError, auth_code_from};
-use crate::secrets::{Vault, VaultKind};
+use crate::fyers::login::{AppCredentials, LoginError};
+use crate::secrets::Vault;
 use crate::sim::{Sim, SimConfig};
 use crate::store::Store;
 
 /// Opens an address in the user's browser (tests put an HTTP client here).
 pub type Browser = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// Makes the place desktop notifications go (tests put a recorder here).
+pub type NotificationSinks = Arc<dyn Fn() -> Box<dyn Sink> + Send + Sync>;
+
+/// Turns launch at login on or off.
+pub type Autostart = Arc<dyn Fn(bool) -> Result<(), String> + Send + Sync>;
+
+/// The system's launch-at-login mechanism.
+pub fn system_autostart() -> Autostart {
+    Arc::new(|enabled| crate::desktop::autostart::set(enabled).map_err(|err| err.to_string()))
+}
+
+/// The desktop's notification server.
+pub fn system_notifications() -> NotificationSinks {
+    Arc::new(|| Box::new(DesktopSink::new()))
+}
 
 /// The system browser.
 pub fn system_browser() -> Browser {
@@ -42,6 +63,13 @@ pub struct Services {
     pub timing: Timing,
     /// The simulator the demo button starts.
     pub demo: SimConfig,
+    /// Open hidden (launch at login, `--minimised`, or the setting).
+    pub start_hidden: bool,
+    /// Put an icon in the system tray.
+    pub tray: bool,
+    /// Where desktop notifications go; `None`: none are shown.
+    pub notifications: Option<NotificationSinks>,
+    pub autostart: Autostart,
 }
 
 /// How the window opens.
@@ -114,10 +142,23 @@ pub struct DesktopApp {
     theme_applied: bool,
     /// Secrets of a session-only login, when there is no keychain.
     memory_vault: Option<Vault>,
+    tray: Option<Tray>,
+    window_visible: bool,
+    /// Quit was asked for: the next close request really closes.
+    quitting: bool,
+    settings_open: bool,
+    /// Why the last settings change could not be applied.
+    settings_problem: Option<String>,
+    /// What the notifier reads; replaced as the user changes the settings.
+    notification_settings: Arc<RwLock<NotificationSettings>>,
+    first_frame_done: bool,
+    /// The window commands sent, newest last (a few): what closing, hiding and quitting did.
+    window_commands: Vec<egui::ViewportCommand>,
 }
 
 impl DesktopApp {
     pub fn new(ctx: &egui::Context, services: Services, settings: Settings, start: Start) -> Self {
+        let settings_notifications = settings.notifications.clone();
         let mut app = Self {
             services,
             settings,
@@ -127,7 +168,26 @@ impl DesktopApp {
             attempt: None,
             theme_applied: false,
             memory_vault: None,
+            tray: None,
+            window_visible: true,
+            quitting: false,
+            settings_open: false,
+            settings_problem: None,
+            notification_settings: Arc::new(RwLock::new(settings_notifications)),
+            first_frame_done: false,
+            window_commands: Vec::new(),
         };
+        if app.services.tray {
+            match Tray::new(&TrayState::default()) {
+                Ok(mut tray) => {
+                    // A click in the tray menu wakes a hidden, idle window to act on it.
+                    let ctx = ctx.clone();
+                    tray.set_waker(move || ctx.request_repaint());
+                    app.tray = Some(tray);
+                }
+                Err(err) => tracing::warn!(%err, "no tray icon; closing the window will minimise it"),
+            }
+        }
         match start {
             Start::Connect {
                 saved,
@@ -191,11 +251,17 @@ impl DesktopApp {
         let ctx = self.ctx.clone();
         let (feed, _task) = {
             let _runtime = self.services.runtime.enter();
+            // Notifications live beside the feed, not in drawing code: they go on while hidden.
+            let tap = self.services.notifications.as_ref().map(|sinks| {
+                let (taps, received) = tokio::sync::mpsc::channel(1024);
+                notify::spawn(received, self.notification_settings.clone(), sinks());
+                taps
+            });
             feed::spawn(
                 config,
                 store.clone(),
                 Box::new(move || ctx.request_repaint()),
-                None,
+                tap,
             )
         };
         let mut app = OrderwatchApp::new(store, feed, account);
@@ -222,424 +288,6 @@ impl DesktopApp {
         })
     }
 
-    fn login_client(&self) -> Result<LoginClient, String> {
-        LoginClient::new(&self.services.rest_url).map_err(|err| err.to_string())
-    }
-
-    /// The vault a new login goes to: the keychain, or (when the user chose that, there being no
-    /// keychain) one in-memory store for the rest of this run.
-    fn vault_for_login(&mut self) -> Result<Vault, String> {
-        let chosen = matches!(&self.screen, Screen::Connect(view) if view.session_only);
-        match &self.services.vault {
-            Ok(vault) => Ok(vault.clone()),
-            Err(_) if chosen || self.memory_vault.is_some() => {
-                Ok(self.memory_vault.get_or_insert_with(Vault::session_only).clone())
-            }
-            Err(why) => Err(format!("No keychain is available ({why})")),
-        }
-    }
-
-    fn connect_request(&mut self, request: ConnectRequest) {
-        let Some(view) = self.connect_view() else { return };
-        let app_id = view.app_id.trim().to_owned();
-        let redirect_uri = view.redirect_uri.trim().to_owned();
-        let secret = Secret::new(&view.secret);
-        let pasted = view.pasted.clone();
-        let token = Secret::new(view.token.rsplit(':').next().unwrap_or_default());
-        let begin = |this: &mut Self, busy: &str| {
-            if let Some(view) = this.connect_view() {
-                view.begin(busy);
-            }
-        };
-        match request {
-            ConnectRequest::LogIn => {
-                begin(self, "Opening the Fyers login page…");
-                self.start_browser_login(app_id, redirect_uri, secret);
-            }
-            ConnectRequest::OpenAgain => {
-                if let Some(Job::Waiting { url, .. }) = &self.job {
-                    let url = url.clone();
-                    self.open_browser(&url);
-                }
-            }
-            ConnectRequest::Cancel => {
-                self.cancel_job();
-                if let Some(view) = self.connect_view() {
-                    view.busy = None;
-                    view.pending_url = None;
-                    view.notice = Some("Login cancelled.".to_owned());
-                }
-            }
-            ConnectRequest::UsePasted => {
-                let state = match &self.job {
-                    Some(Job::Waiting { state, .. }) => Some(state.clone()),
-                    _ => None,
-                };
-                match auth_code_from(&pasted, state.as_deref()) {
-                    Ok(code) => {
-                        begin(self, "Checking the auth code with Fyers…");
-                        self.cancel_job();
-                        if let Some(view) = self.connect_view() {
-                            view.pending_url = None;
-                        }
-                        self.finish_with_code(app_id, redirect_uri, secret, code);
-                    }
-                    Err(err) => self.report_error(capitalise(&err.to_string())),
-                }
-            }
-            ConnectRequest::UseToken => {
-                begin(self, "Checking the token with Fyers…");
-                self.cancel_job();
-                self.finish_with_token(app_id, redirect_uri, token);
-            }
-            ConnectRequest::Demo => {
-                begin(self, "Starting the demo exchange…");
-                self.cancel_job();
-                let config = self.services.demo.clone();
-                self.job = Some(Job::Demo(self.spawn(async move {
-                    Sim::start(config, ([127, 0, 0, 1], 0).into())
-                        .await
-                        .map_err(|err| format!("Cannot start the demo exchange: {err}"))
-                })));
-            }
-        }
-    }
-
-    /// Binds the listener and builds the page address; an empty `secret` is read from the
-    /// keychain when the code is exchanged.
-    fn start_browser_login(&mut self, app_id: String, redirect_uri: String, secret: Secret) {
-        let base = self.services.rest_url.clone();
-        let (id, uri) = (app_id.clone(), redirect_uri.clone());
-        self.attempt = Some(Attempt {
-            app: AppCredentials::new(&app_id, secret),
-            redirect_uri,
-            pin: None,
-        });
-        self.job = Some(Job::Starting(
-            self.spawn(async move { BrowserLogin::start(&base, &id, &uri).await }),
-        ));
-    }
-
-    fn open_browser(&mut self, url: &str) {
-        if let Err(err) = (self.services.browser)(url) {
-            let message = format!("Could not open a browser ({err}); open the login page address yourself.");
-            self.report_error(message);
-        }
-    }
-
-    fn cancel_job(&mut self) {
-        match self.job.take() {
-            Some(Job::Waiting { wait: Some(wait), .. }) => wait.abort(),
-            Some(Job::Starting(promise)) => promise.abort(),
-            _ => {}
-        }
-    }
-
-    fn finish_with_code(&mut self, app_id: String, redirect_uri: String, secret: Secret, code: Secret) {
-        let secret = match (&self.attempt, secret.is_empty()) {
-            (Some(attempt), true) if attempt.app.app_id == app_id => attempt.app.secret.clone(),
-            _ => secret,
-        };
-        let app = AppCredentials::new(&app_id, secret);
-        self.attempt = Some(Attempt {
-            app: app.clone(),
-            redirect_uri,
-            pin: None,
-        });
-        self.exchange(app, code);
-    }
-
-    /// Trades the code, checks the token, saves everything.
-    fn exchange(&mut self, app: AppCredentials, code: Secret) {
-        let client = self.login_client();
-        let vault = self.vault_for_login();
-        self.job = Some(Job::Finishing(self.spawn(async move {
-            let (client, vault) = (client?, vault?);
-            let app = if app.secret.is_empty() {
-                let stored = load_blocking(&vault, &app.app_id).await?;
-                AppCredentials::new(&app.app_id, stored.secret.unwrap_or_default())
-            } else {
-                app
-            };
-            if app.secret.is_empty() {
-                return Err("Enter the secret key from the Fyers API dashboard".to_owned());
-            }
-            let session = account::complete_login(&client, &app, &code)
-                .await
-                .map_err(|err| capitalise(&err.to_string()))?;
-            save_blocking(&vault, &session, Some(app.secret.clone()), None).await?;
-            Ok(session)
-        })));
-    }
-
-    fn finish_with_token(&mut self, app_id: String, redirect_uri: String, token: Secret) {
-        let client = self.login_client();
-        let vault = self.vault_for_login();
-        self.attempt = Some(Attempt {
-            app: AppCredentials::new(&app_id, Secret::default()),
-            redirect_uri,
-            pin: None,
-        });
-        self.job = Some(Job::Finishing(self.spawn(async move {
-            let (client, vault) = (client?, vault?);
-            let session = account::use_access_token(&client, &app_id, &token)
-                .await
-                .map_err(|err| capitalise(&err.to_string()))?;
-            save_blocking(&vault, &session, None, None).await?;
-            Ok(session)
-        })));
-    }
-
-    fn account_request(&mut self, request: AccountRequest) {
-        let Screen::Monitor(monitor) = &mut self.screen else {
-            return;
-        };
-        let linked = monitor
-            .linked
-            .as_ref()
-            .map(|linked| (linked.saved.clone(), linked.stored.clone()));
-        match (request, linked) {
-            (AccountRequest::LogInAgain, Some((saved, stored))) if stored.secret.is_some() => {
-                monitor.app.session.busy = Some("Waiting for the browser…".to_owned());
-                monitor.app.session.error = None;
-                let secret = stored.secret.unwrap_or_default();
-                self.start_browser_login(saved.app_id, saved.redirect_uri, secret);
-            }
-            (AccountRequest::LogInAgain, linked) => {
-                // No secret key to log in with (a pasted token, the command line): the form.
-                let saved = linked.map(|(saved, _)| saved);
-                self.show_connect(
-                    saved.as_ref(),
-                    false,
-                    Some("Log in again to keep streaming.".to_owned()),
-                );
-            }
-            (AccountRequest::Renew { pin, remember }, Some((saved, stored))) => {
-                let (Some(secret), Some(refresh)) = (stored.secret, stored.refresh) else {
-                    monitor.app.session.error = Some("No refresh token is stored: log in again.".to_owned());
-                    return;
-                };
-                monitor.app.session.busy = Some("Renewing the session…".to_owned());
-                monitor.app.session.error = None;
-                let app = AppCredentials::new(&saved.app_id, secret);
-                self.attempt = Some(Attempt {
-                    app: app.clone(),
-                    redirect_uri: saved.redirect_uri,
-                    pin: remember.then(|| pin.clone()),
-                });
-                let client = self.login_client();
-                let vault = self.vault_for_login();
-                let keep_pin = remember.then(|| pin.clone());
-                self.job = Some(Job::Finishing(self.spawn(async move {
-                    let (client, vault) = (client?, vault?);
-                    let session = account::renew(&client, &app, &refresh, &pin)
-                        .await
-                        .map_err(|err| capitalise(&err.to_string()))?;
-                    save_blocking(&vault, &session, None, keep_pin).await?;
-                    Ok(session)
-                })));
-            }
-            (AccountRequest::Renew { .. }, None) => {
-                monitor.app.session.error = Some("This stream has no saved login to renew.".to_owned());
-            }
-            (AccountRequest::LogOut, linked) => {
-                monitor.app.session.busy = Some("Logging out…".to_owned());
-                let feed = monitor.app.feed().clone();
-                let auth_app = linked.as_ref().map(|(saved, _)| saved.app_id.clone());
-                let auth = linked.and_then(|(saved, stored)| stored.authorization(&saved.app_id));
-                let client = self.login_client();
-                let vault = self.vault_for_login();
-                self.job = Some(Job::LoggingOut(self.spawn(async move {
-                    let _ = feed.command(Command::Shutdown).await;
-                    let (Some(app_id), Ok(client)) = (auth_app, client) else {
-                        return Ok(());
-                    };
-                    match vault {
-                        Ok(vault) => account::log_out(&client, &vault, &app_id, auth.as_ref())
-                            .await
-                            .map_err(|err| format!("Logged out, but the keychain entries remain: {err}")),
-                        Err(_) => Ok(()),
-                    }
-                })));
-            }
-        }
-    }
-
-    /// Picks up finished work.
-    fn poll_job(&mut self) {
-        let Some(job) = self.job.take() else { return };
-        match job {
-            Job::Starting(promise) => match promise.try_take() {
-                Err(promise) => self.job = Some(Job::Starting(promise)),
-                Ok(Err(err)) => self.report_error(capitalise(&err.to_string())),
-                Ok(Ok(mut login)) => {
-                    let url = login.url.clone();
-                    let state = login.state().to_owned();
-                    let wait = login
-                        .take_callback()
-                        .map(|callback| self.spawn(async move { callback.wait(LOGIN_TIMEOUT).await }));
-                    let listening = wait.is_some();
-                    self.job = Some(Job::Waiting {
-                        state,
-                        url: url.clone(),
-                        wait,
-                    });
-                    match &mut self.screen {
-                        Screen::Connect(view) => {
-                            view.busy = None;
-                            view.pending_url = Some(url.clone());
-                            view.listening = listening;
-                        }
-                        Screen::Monitor(monitor) if !listening => {
-                            // Pasting the redirect happens on the form.
-                            let saved = monitor.linked.as_ref().map(|linked| linked.saved.clone());
-                            self.show_connect(saved.as_ref(), true, None);
-                            if let Some(view) = self.connect_view() {
-                                view.pending_url = Some(url.clone());
-                            }
-                        }
-                        Screen::Monitor(_) => {}
-                    }
-                    self.open_browser(&url);
-                }
-            },
-            Job::Waiting { state, url, wait } => match wait.map(Promise::try_take) {
-                None => {
-                    self.job = Some(Job::Waiting {
-                        state,
-                        url,
-                        wait: None,
-                    })
-                }
-                Some(Err(wait)) => {
-                    self.job = Some(Job::Waiting {
-                        state,
-                        url,
-                        wait: Some(wait),
-                    })
-                }
-                Some(Ok(Err(err))) => self.report_error(capitalise(&err.to_string())),
-                Some(Ok(Ok(code))) => {
-                    if let Some(view) = self.connect_view() {
-                        view.pending_url = None;
-                        view.begin("Logged in at Fyers; checking the token…");
-                    }
-                    match self.attempt.as_ref().map(|attempt| attempt.app.clone()) {
-                        Some(app) => self.exchange(app, code),
-                        None => {
-                            self.report_error("The login lost track of the account; start again".to_owned())
-                        }
-                    }
-                }
-            },
-            Job::Finishing(promise) => match promise.try_take() {
-                Err(promise) => self.job = Some(Job::Finishing(promise)),
-                Ok(Err(err)) => self.report_error(err),
-                Ok(Ok(session)) => self.logged_in(session),
-            },
-            Job::Demo(promise) => match promise.try_take() {
-                Err(promise) => self.job = Some(Job::Demo(promise)),
-                Ok(Err(err)) => self.report_error(err),
-                Ok(Ok(sim)) => {
-                    let config =
-                        FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
-                    self.show_monitor(config, "Demo".to_owned(), None, Some(sim));
-                }
-            },
-            Job::LoggingOut(promise) => match promise.try_take() {
-                Err(promise) => self.job = Some(Job::LoggingOut(promise)),
-                Ok(result) => {
-                    let saved = self.settings.account.take();
-                    self.save_settings();
-                    let notice = match result {
-                        Ok(()) => "Logged out. The tokens were removed from the keychain.".to_owned(),
-                        Err(err) => err,
-                    };
-                    let saved = saved.map(|saved| SavedAccount {
-                        remember_pin: false,
-                        ..saved
-                    });
-                    self.show_connect(saved.as_ref(), false, Some(notice));
-                }
-            },
-        }
-    }
-
-    fn report_error(&mut self, message: String) {
-        tracing::info!(%message, "login step failed");
-        match &mut self.screen {
-            Screen::Connect(view) => {
-                view.pending_url = None;
-                view.fail(message);
-            }
-            Screen::Monitor(monitor) => {
-                monitor.app.session.busy = None;
-                monitor.app.session.error = Some(message);
-            }
-        }
-    }
-
-    /// A new session: saved, then streamed (the monitor's feed reconnects and resyncs by itself).
-    fn logged_in(&mut self, session: Session) {
-        let Some(attempt) = self.attempt.take() else {
-            return;
-        };
-        let saved = SavedAccount {
-            app_id: session.app_id().to_owned(),
-            redirect_uri: attempt.redirect_uri.clone(),
-            remember_pin: attempt.pin.is_some(),
-        };
-        self.settings.account = Some(saved.clone());
-        self.save_settings();
-        let stored = Stored {
-            secret: (!attempt.app.secret.is_empty()).then(|| attempt.app.secret.clone()),
-            access: Some(session.auth.access_token()),
-            refresh: session.refresh.clone(),
-            pin: attempt.pin.clone(),
-        };
-        let session_only =
-            matches!(self.vault_for_login(), Ok(vault) if vault.kind() == VaultKind::SessionOnly);
-        match &mut self.screen {
-            Screen::Monitor(monitor) if monitor.linked.is_some() => {
-                let keep_secret = monitor
-                    .linked
-                    .as_ref()
-                    .and_then(|linked| linked.stored.secret.clone());
-                let stored = Stored {
-                    secret: stored.secret.or(keep_secret),
-                    refresh: stored.refresh.or_else(|| {
-                        monitor
-                            .linked
-                            .as_ref()
-                            .and_then(|linked| linked.stored.refresh.clone())
-                    }),
-                    ..stored
-                };
-                monitor.app.session.renewable = stored.refresh.is_some() && stored.secret.is_some();
-                monitor.app.session.busy = None;
-                monitor.app.session.error = None;
-                monitor.linked = Some(Linked { saved, stored });
-                if let Err(err) = monitor.app.feed().send(Command::SetAuthorization(session.auth)) {
-                    monitor.app.session.error =
-                        Some(format!("Could not hand the new token to the stream: {err}"));
-                }
-            }
-            _ => {
-                let config = FeedConfig::new(
-                    &self.services.socket_url,
-                    &self.services.rest_url,
-                    Some(session.auth.clone()),
-                );
-                let account = session.app_id().to_owned();
-                self.show_monitor(config, account, Some(Linked { saved, stored }), None);
-                if session_only && let Screen::Monitor(monitor) = &mut self.screen {
-                    monitor.app.session.error =
-                        Some("This login is kept in memory only: log in again after a restart.".to_owned());
-                }
-            }
-        }
-    }
-
     fn save_settings(&mut self) {
         let Some(path) = &self.services.settings_path else {
             return;
@@ -663,6 +311,16 @@ impl DesktopApp {
 }
 
 impl eframe::App for DesktopApp {
+    /// Runs every frame, even while the window is hidden in the tray.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if !std::mem::replace(&mut self.first_frame_done, true) && self.services.start_hidden {
+            self.hide_window(ctx);
+        }
+        self.poll_job();
+        self.close_requested(ctx);
+        self.tray_tick(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if !std::mem::replace(&mut self.theme_applied, true) {
             ui.ctx().set_theme(if self.settings.dark {
@@ -671,7 +329,6 @@ impl eframe::App for DesktopApp {
                 egui::Theme::Light
             });
         }
-        self.poll_job();
         match &mut self.screen {
             Screen::Connect(view) => {
                 let mut request = None;
@@ -682,10 +339,13 @@ impl eframe::App for DesktopApp {
             }
             Screen::Monitor(monitor) => {
                 monitor.app.ui(ui, frame);
-                for request in monitor.app.take_account_requests() {
-                    self.account_request(request);
+                for request in monitor.app.take_requests() {
+                    self.shell_request(request);
                 }
             }
+        }
+        if self.settings_open {
+            self.settings_window(ui.ctx());
         }
         if self.job.is_some() {
             // Promises wake the window when they finish; this is a backstop.
@@ -695,6 +355,7 @@ impl eframe::App for DesktopApp {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.tray = None;
         let ctx = self.ctx.clone();
         self.capture_settings(&ctx);
         self.save_settings();
@@ -706,36 +367,5 @@ impl eframe::App for DesktopApp {
                 tokio::time::timeout(std::time::Duration::from_secs(2), feed.command(Command::Shutdown)).await
             });
         }
-    }
-}
-
-async fn load_blocking(vault: &Vault, app_id: &str) -> Result<Stored, String> {
-    let (vault, app_id) = (vault.clone(), app_id.to_owned());
-    tokio::task::spawn_blocking(move || Stored::load(&vault, &app_id))
-        .await
-        .map_err(|_| "The keychain call did not finish".to_owned())?
-        .map_err(|err| capitalise(&err.to_string()))
-}
-
-async fn save_blocking(
-    vault: &Vault,
-    session: &Session,
-    secret: Option<Secret>,
-    pin: Option<Secret>,
-) -> Result<(), String> {
-    let (vault, session) = (vault.clone(), session.clone());
-    tokio::task::spawn_blocking(move || {
-        account::save_session(&vault, &session, secret.as_ref(), pin.as_ref())
-    })
-    .await
-    .map_err(|_| "The keychain call did not finish".to_owned())?
-    .map_err(|err| format!("Logged in, but the token could not be saved: {err}"))
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -95,6 +95,16 @@ pub fn toolbar_ui(
         ui.label(RichText::new(last).weak());
         ui.label(RichText::new(format!("Reconnects: {}", store.reconnects())).weak());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Quit")
+                .on_hover_text("Stop streaming and close Orderwatch")
+                .clicked()
+            {
+                intents.push(Intent::Quit);
+            }
+            if ui.button("Settings").clicked() {
+                intents.push(Intent::OpenSettings);
+            }
             if session.account
                 && ui
                     .button("Log out")
