@@ -15,15 +15,6 @@ use orderwatch::secrets::{SecretKind, Vault};
 use orderwatch::sim::{Sim, SimConfig};
 use orderwatch::store::ConnectionState;
 
-/// A loopback redirect URI on a port nobody uses.
-fn free_redirect_uri() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port");
-    format!("http://127.0.0.1:{port}/fyers/callback")
-}
-
 /// The browser: loads the login page and follows its redirect; returns the final page's text.
 async fn browse(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.expect("the browser reaches the pages");
@@ -123,14 +114,7 @@ async fn an_expired_session_stops_without_a_storm_and_the_pin_renews_it() {
     .await;
     let client = LoginClient::new(&sim.rest_url()).unwrap();
     // Log in by auth code, as the browser flow would, to have a refresh token.
-    let code = {
-        let login = BrowserLogin::start(&sim.rest_url(), sim.handle().app_id(), &free_redirect_uri())
-            .await
-            .unwrap();
-        let url = login.url.clone();
-        tokio::spawn(async move { browse(&url).await });
-        login.wait(Duration::from_secs(10)).await.unwrap()
-    };
+    let code = browser_auth_code(&sim).await;
     let session = account::complete_login(&client, &app(&sim), &code).await.unwrap();
     let refresh = session.refresh.clone().expect("a refresh token");
 
@@ -243,14 +227,7 @@ async fn wrong_state_secret_and_server_each_say_what_is_wrong() {
     assert!(text.contains("state differs"), "{text}");
 
     // A wrong secret key: the server's reason, no tokens.
-    let code = {
-        let login = BrowserLogin::start(&sim.rest_url(), sim.handle().app_id(), &free_redirect_uri())
-            .await
-            .unwrap();
-        let url = login.url.clone();
-        tokio::spawn(async move { browse(&url).await });
-        login.wait(Duration::from_secs(10)).await.unwrap()
-    };
+    let code = browser_auth_code(&sim).await;
     let wrong_app = AppCredentials::new(sim.handle().app_id(), Secret::new("not-the-secret"));
     let err = account::complete_login(&client, &wrong_app, &code)
         .await

@@ -472,3 +472,15 @@ async fn logout_revokes_only_the_callers_token() {
     assert_profile_ok("another token after logout", &sim, &staying).await;
     drop(open_socket(&sim, &staying).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_expiry_fault_kills_old_tokens_but_not_a_new_login() {
+    let sim = start_sim(day(9, 10, None)).await;
+    let old = sim.authorization();
+    sim.handle().inject(orderwatch::sim::Fault::ExpireToken);
+    assert_refused("old token after the fault", &profile(&sim, &old).await, 401, -8);
+    let (access, _refresh) = log_in(&sim).await;
+    assert_profile_ok("a login after the fault", &sim, &auth_of(&sim, &access)).await;
+    sim.handle().renew_token();
+    assert_profile_ok("the old token once renewed", &sim, &old).await;
+}

@@ -54,26 +54,6 @@ fn harness(world: &World) -> Harness<'static, OrderwatchApp> {
         .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"))
 }
 
-/// Steps the UI (the feed runs meanwhile on its own threads) until `done` holds.
-fn step_until(
-    harness: &mut Harness<'_, OrderwatchApp>,
-    what: &str,
-    mut done: impl FnMut(&Harness<'_, OrderwatchApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    harness.step();
-}
-
-/// Is there a widget with exactly this label (one or more)?
-fn has(harness: &Harness<'_, OrderwatchApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
-
 /// The text of every widget whose label contains `part`.
 fn texts_containing(harness: &Harness<'_, OrderwatchApp>, part: &str) -> Vec<String> {
     harness

@@ -6,7 +6,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use common::*;
 use egui::{ViewportCommand, ViewportEvent, ViewportId};
@@ -83,20 +82,6 @@ impl World {
             .with_size(egui::vec2(1280.0, 800.0))
             .build_eframe(move |cc| DesktopApp::new(&cc.egui_ctx, services, settings, start))
     }
-}
-
-fn step_until(
-    harness: &mut Harness<'_, DesktopApp>,
-    what: &str,
-    mut done: impl FnMut(&Harness<'_, DesktopApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    harness.step();
 }
 
 fn connected(harness: &Harness<'_, DesktopApp>) -> bool {

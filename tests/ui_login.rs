@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use egui_kittest::Harness;
@@ -17,7 +17,7 @@ use orderwatch::feed::FeedConfig;
 use orderwatch::fyers::auth::Secret;
 use orderwatch::fyers::login::{AppCredentials, LoginClient};
 use orderwatch::fyers::model::EventKind;
-use orderwatch::secrets::{SecretKind, Vault};
+use orderwatch::secrets::{SecretKind, Vault, VaultError};
 use orderwatch::sim::{Sim, SimConfig};
 use orderwatch::store::ConnectionState;
 use orderwatch::ui::{DesktopApp, Services, Start};
@@ -102,28 +102,6 @@ fn first_run() -> Start {
     }
 }
 
-fn step_until(
-    harness: &mut Harness<'_, DesktopApp>,
-    what: &str,
-    mut done: impl FnMut(&Harness<'_, DesktopApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    harness.step();
-}
-
-fn has(harness: &Harness<'_, DesktopApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
-
-fn has_text(harness: &Harness<'_, DesktopApp>, part: &str) -> bool {
-    harness.query_all_by_label_contains(part).next().is_some()
-}
-
 fn connected(harness: &Harness<'_, DesktopApp>) -> bool {
     harness
         .state()
@@ -182,14 +160,14 @@ fn the_first_run_form_says_what_is_wrong_next_to_each_field() {
 fn without_a_keychain_the_login_is_session_only_by_choice() {
     let world = World::new("nokeychain", day(52, 0, None));
     let mut harness = world.harness(
-        Err("no Secret Service on the session bus".into()),
+        Err(VaultError::Unavailable("no Secret Service on the session bus".into()).to_string()),
         Settings::default(),
         first_run(),
     );
     harness.step();
     assert!(has_text(
         &harness,
-        "No keychain is available (no Secret Service on the session bus)"
+        "No keychain is available (no Secret Service on the session bus): the login cannot be saved."
     ));
     let only = "Keep this login in memory for this session only (log in again after a restart)";
     assert!(has(&harness, only));
@@ -353,23 +331,7 @@ fn an_expired_session_offers_log_in_again_and_the_pin_renews_it() {
     // A login with a refresh token, saved as the window would have.
     let session = world.runtime.block_on(async {
         let client = LoginClient::new(&world.sim.rest_url()).unwrap();
-        let login = account::BrowserLogin::start(
-            &world.sim.rest_url(),
-            handle.app_id(),
-            &format!(
-                "http://127.0.0.1:{}/cb",
-                std::net::TcpListener::bind("127.0.0.1:0")
-                    .unwrap()
-                    .local_addr()
-                    .unwrap()
-                    .port()
-            ),
-        )
-        .await
-        .unwrap();
-        let url = login.url.clone();
-        tokio::spawn(async move { reqwest::get(url).await.map(drop) });
-        let code = login.wait(Duration::from_secs(10)).await.unwrap();
+        let code = browser_auth_code(&world.sim).await;
         account::complete_login(&client, &app, &code).await.unwrap()
     });
     account::save_session(&world.vault, &session, Some(&app.secret), None).unwrap();

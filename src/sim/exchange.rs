@@ -98,7 +98,6 @@ pub(super) struct Shared {
     /// The log's end (one past the newest frame number); connections wait on it.
     pub log_end: watch::Sender<u64>,
     pub control: broadcast::Sender<Control>,
-    pub token_valid: AtomicBool,
     pub rest_down: AtomicBool,
     pub generating: watch::Sender<bool>,
     /// True once a day with a step limit has ended.
@@ -355,7 +354,7 @@ impl Shared {
                 let _ = self.control.send(Control::Stall(duration));
             }
             Fault::ExpireToken => {
-                self.token_valid.store(false, std::sync::atomic::Ordering::SeqCst);
+                self.login.kill_all();
                 let _ = self.control.send(Control::Drop);
             }
             Fault::RestDown(down) => self.rest_down.store(down, std::sync::atomic::Ordering::SeqCst),

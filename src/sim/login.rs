@@ -51,6 +51,8 @@ pub(super) enum Verdict {
 struct AccessToken {
     exp: i64,
     logged_out: bool,
+    /// Refused by the token-expiry fault until `revive_all` (tokens issued later are not).
+    killed: bool,
 }
 
 /// Everything issued so far. Dead access tokens are kept so they can be told apart from forged
@@ -91,7 +93,9 @@ impl Registry {
         };
         match self.issued.lock().access.get(token) {
             None => Verdict::Unknown,
-            Some(issued) if !issued.logged_out && unexpired(issued.exp) => Verdict::Alive { exp: issued.exp },
+            Some(issued) if !issued.logged_out && !issued.killed && unexpired(issued.exp) => {
+                Verdict::Alive { exp: issued.exp }
+            }
             Some(_) => Verdict::Dead,
         }
     }
@@ -109,6 +113,7 @@ impl Registry {
         let issued = AccessToken {
             exp,
             logged_out: false,
+            killed: false,
         };
         self.issued.lock().access.insert(token.clone(), issued);
         token
@@ -150,6 +155,21 @@ impl Registry {
         };
         if let Some(issued) = self.issued.lock().access.get_mut(token) {
             issued.logged_out = true;
+        }
+    }
+
+    /// The expiry fault: every access token issued so far is refused until `revive_all`; a new
+    /// login still gets a working token, as with the real server.
+    pub fn kill_all(&self) {
+        for issued in self.issued.lock().access.values_mut() {
+            issued.killed = true;
+        }
+    }
+
+    /// Undoes `kill_all` (tokens past their `exp` or logged out stay dead).
+    pub fn revive_all(&self) {
+        for issued in self.issued.lock().access.values_mut() {
+            issued.killed = false;
         }
     }
 

@@ -54,7 +54,6 @@ impl Sim {
             exchange: Mutex::new(Exchange::new(Day::new(config.day.clone()))),
             log_end: watch::Sender::new(0),
             control: broadcast::Sender::new(16),
-            token_valid: AtomicBool::new(true),
             rest_down: AtomicBool::new(false),
             generating: watch::Sender::new(!config.start_paused),
             finished: watch::Sender::new(false),
@@ -143,9 +142,7 @@ impl SimHandle {
     /// Tokens are accepted again after `Fault::ExpireToken`. Tokens that expired or were logged
     /// out stay dead, as real ones do: log in again or `issue_token`.
     pub fn renew_token(&self) {
-        self.shared
-            .token_valid
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.login.revive_all();
     }
 
     pub fn app_id(&self) -> &str {

@@ -45,13 +45,9 @@ fn auth_header(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization").and_then(|value| value.to_str().ok())
 }
 
-/// What an `authorization` header is worth now: the token's own state, and the expiry fault that
-/// kills every token at once.
+/// What an `authorization` header is worth now.
 fn verdict(shared: &Shared, header: Option<&str>) -> Verdict {
-    match shared.login.check(header) {
-        Verdict::Alive { .. } if !shared.token_valid.load(Ordering::SeqCst) => Verdict::Dead,
-        verdict => verdict,
-    }
+    shared.login.check(header)
 }
 
 async fn upgrade(State(shared): AppState, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
@@ -380,7 +376,7 @@ async fn fault(
         "rest-down" => Fault::RestDown(true),
         "rest-up" => Fault::RestDown(false),
         "renew" => {
-            shared.token_valid.store(true, Ordering::SeqCst);
+            shared.login.revive_all();
             return (StatusCode::OK, "token valid again\n").into_response();
         }
         other => return (StatusCode::NOT_FOUND, format!("unknown fault {other}\n")).into_response(),

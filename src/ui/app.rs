@@ -43,6 +43,8 @@ pub struct OrderwatchApp {
     seen_sent: [u64; 4],
     /// The login behind the stream, as the shell reports it.
     pub session: SessionPanel,
+    /// Something the user should know, shown as a banner until dismissed.
+    pub notice: Option<String>,
     shell_requests: Vec<ShellRequest>,
 }
 
@@ -62,6 +64,7 @@ impl OrderwatchApp {
             command_error: None,
             seen_sent: [0; 4],
             session: SessionPanel::default(),
+            notice: None,
             shell_requests: Vec::new(),
         }
     }
@@ -176,6 +179,13 @@ impl OrderwatchApp {
                 ),
             });
         }
+        if let Some(notice) = &self.notice {
+            banners.push(Banner {
+                key: "notice".to_owned(),
+                error: false,
+                text: notice.clone(),
+            });
+        }
         if let Some(error) = &self.command_error {
             banners.push(Banner {
                 key: "command".to_owned(),
@@ -210,6 +220,7 @@ impl OrderwatchApp {
                                 match banner.key.as_str() {
                                     "bad frames" => self.bad_frames_dismissed = bad_frames,
                                     "command" => self.command_error = None,
+                                    "notice" => self.notice = None,
                                     _ => self.dismissed.push(banner.key.clone()),
                                 }
                             }

@@ -80,6 +80,15 @@ pub fn duration(seconds: u64) -> String {
     }
 }
 
+/// The text with its first letter in capitals (messages that start a sentence on screen).
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

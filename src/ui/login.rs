@@ -6,6 +6,9 @@ use egui::RichText;
 use super::theme;
 use crate::fyers::login::{DEFAULT_REDIRECT_URI, callback::loopback_addr, check_app_id, check_redirect_uri};
 
+/// The form's width on a wide window.
+const FORM_WIDTH: f32 = 560.0;
+
 /// What the user asked for on this screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectRequest {
@@ -147,24 +150,39 @@ impl ConnectView {
                 );
                 ui.add_space(16.0);
             });
-            ui.vertical_centered_justified(|ui| {
-                ui.set_max_width(560.0);
-                self.form_ui(ui, &mut request);
-                ui.add_space(8.0);
-                self.status_ui(ui, palette, &mut request);
-                ui.add_space(8.0);
-                self.other_ways_ui(ui, &mut request);
-                ui.add_space(16.0);
-                ui.separator();
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new("No account at hand?").weak());
-                    if ui.button("Try the demo feed").clicked() {
-                        request = Some(ConnectRequest::Demo);
-                    }
+            // A left-aligned column of fixed width in the middle of the window.
+            let width = ui.available_width().min(FORM_WIDTH);
+            let margin = ((ui.available_width() - width) / 2.0).max(0.0);
+            ui.horizontal(|ui| {
+                ui.add_space(margin);
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    self.column_ui(ui, palette, &mut request);
                 });
             });
         });
         request.filter(|&request| self.check(request))
+    }
+
+    fn column_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        palette: &theme::Palette,
+        request: &mut Option<ConnectRequest>,
+    ) {
+        self.form_ui(ui, request);
+        ui.add_space(8.0);
+        self.status_ui(ui, palette, request);
+        ui.add_space(8.0);
+        self.other_ways_ui(ui, request);
+        ui.add_space(16.0);
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("No account at hand?").weak());
+            if ui.button("Try the demo feed").clicked() {
+                *request = Some(ConnectRequest::Demo);
+            }
+        });
     }
 
     fn form_ui(&mut self, ui: &mut egui::Ui, request: &mut Option<ConnectRequest>) {
@@ -211,12 +229,7 @@ impl ConnectView {
         }
         ui.add_space(8.0);
         if let Err(why) = &self.keychain {
-            ui.label(
-                RichText::new(format!(
-                    "No keychain is available ({why}), so the login cannot be saved."
-                ))
-                .color(palette.error),
-            );
+            ui.label(RichText::new(format!("{why}: the login cannot be saved.")).color(palette.error));
             ui.checkbox(
                 &mut self.session_only,
                 "Keep this login in memory for this session only (log in again after a restart)",
@@ -224,7 +237,12 @@ impl ConnectView {
         }
         let enabled = idle && self.may_store() && self.pending_url.is_none();
         let button = egui::Button::new(RichText::new("Log in with Fyers").strong().size(15.0));
-        if ui.add_enabled(enabled, button).clicked() {
+        let size = egui::vec2(ui.available_width(), 30.0);
+        if ui
+            .add_enabled_ui(enabled, |ui| ui.add_sized(size, button))
+            .inner
+            .clicked()
+        {
             *request = Some(ConnectRequest::LogIn);
         }
     }

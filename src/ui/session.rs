@@ -3,6 +3,7 @@
 
 use egui::RichText;
 
+use super::format::capitalised;
 use super::{Intent, theme};
 use crate::fyers::auth::Secret;
 use crate::store::{ConnectionState, SessionInfo, Store, now_ms};
@@ -87,7 +88,7 @@ pub fn session_ui(ui: &mut egui::Ui, store: &Store, panel: &mut SessionPanel, in
                         ConnectionState::AuthRejected { reason } => reason.as_str(),
                         _ => "the access token's time is up",
                     };
-                    ui.label(format!("{reason}. Streaming has stopped; log in to continue."));
+                    ui.label(format!("{}. Streaming has stopped.", capitalised(reason)));
                 } else {
                     let left = ends_in_label(&store.session).unwrap_or_default();
                     ui.label(RichText::new(left).strong());

@@ -28,6 +28,8 @@ pub fn settings_ui(
         .collapsible(false)
         .resizable(false)
         .default_width(420.0)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(ctx.content_rect().center())
         .show(ctx, |ui| {
             ui.label(RichText::new("Window").strong());
             let close = ui.checkbox(

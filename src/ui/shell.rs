@@ -12,6 +12,7 @@ use parking_lot::RwLock;
 use poll_promise::Promise;
 
 use super::OrderwatchApp;
+use super::format::capitalised;
 use super::login::ConnectView;
 use crate::account::{BrowserLogin, Session, Stored};
 use crate::config::NotificationSettings;
@@ -228,7 +229,12 @@ impl DesktopApp {
 
     fn show_connect(&mut self, saved: Option<&SavedAccount>, secret_saved: bool, notice: Option<String>) {
         let mut view = ConnectView::default();
-        view.keychain = self.services.vault.as_ref().map(drop).map_err(Clone::clone);
+        view.keychain = self
+            .services
+            .vault
+            .as_ref()
+            .map(drop)
+            .map_err(|why| capitalised(why));
         view.notice = notice;
         if let Some(saved) = saved {
             view.app_id = saved.app_id.clone();

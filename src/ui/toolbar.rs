@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use egui::RichText;
 
-use super::session::{SessionPanel, ends_in_label};
+use super::session::{SessionPanel, ends_in_label, session_over};
 use super::{Intent, format, theme, widgets};
 use crate::fyers::model::EventKind;
 use crate::store::{ConnectionState, Store, now_ms};
@@ -57,7 +57,8 @@ pub fn toolbar_ui(
         if store.session.profile.is_some() {
             badge.on_hover_text(format!("App {account}"));
         }
-        if let Some(left) = ends_in_label(&store.session) {
+        let over = session_over(store);
+        if let Some(left) = ends_in_label(&store.session).filter(|_| !over) {
             let color = if store.session.ending_soon {
                 palette.error
             } else {
@@ -74,7 +75,11 @@ pub fn toolbar_ui(
             if ui.button("Stop stream").clicked() {
                 intents.push(Intent::Disconnect);
             }
-        } else if ui.button("Start stream").clicked() {
+        } else if ui
+            .add_enabled(!over, egui::Button::new("Start stream"))
+            .on_disabled_hover_text("The session has ended: log in again first")
+            .clicked()
+        {
             intents.push(Intent::Connect);
         }
         if ui

@@ -184,3 +184,58 @@ pub async fn assert_converges(running: &Running, sim: &Sim, timeout: Duration) {
         panic!("store never matched the simulator's truth: {diffs:#?}");
     }
 }
+
+/// A loopback redirect URI on a port nobody is using.
+pub fn free_redirect_uri() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port");
+    format!("http://127.0.0.1:{port}/fyers/callback")
+}
+
+/// A whole browser login against the simulator: Orderwatch listens on a loopback redirect URI,
+/// an HTTP client plays the browser (loads the login page, follows its redirect), and the auth
+/// code comes back.
+pub async fn browser_auth_code(sim: &Sim) -> orderwatch::fyers::auth::Secret {
+    let login = orderwatch::account::BrowserLogin::start(
+        &sim.rest_url(),
+        sim.handle().app_id(),
+        &free_redirect_uri(),
+    )
+    .await
+    .expect("the listener binds");
+    let url = login.url.clone();
+    tokio::spawn(async move { reqwest::get(url).await.map(drop) });
+    login
+        .wait(Duration::from_secs(10))
+        .await
+        .expect("the browser comes back")
+}
+
+/// Steps a kittest window (the feed runs meanwhile on its own threads) until `done` holds.
+pub fn step_until<S>(
+    harness: &mut egui_kittest::Harness<'_, S>,
+    what: &str,
+    mut done: impl FnMut(&egui_kittest::Harness<'_, S>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    harness.step();
+}
+
+/// Is there a widget with exactly this label (one or more)?
+pub fn has<S>(harness: &egui_kittest::Harness<'_, S>, label: &str) -> bool {
+    use egui_kittest::kittest::Queryable;
+    harness.query_all_by_label(label).next().is_some()
+}
+
+/// Is there a widget whose label contains `part`?
+pub fn has_text<S>(harness: &egui_kittest::Harness<'_, S>, part: &str) -> bool {
+    use egui_kittest::kittest::Queryable;
+    harness.query_all_by_label_contains(part).next().is_some()
+}

@@ -11,6 +11,7 @@ use crate::fyers::auth::Secret;
 use crate::fyers::login::{AppCredentials, LoginClient, auth_code_from};
 use crate::secrets::{Vault, VaultKind};
 use crate::sim::Sim;
+use crate::ui::format::capitalised;
 use crate::ui::login::ConnectRequest;
 use crate::ui::session::ShellRequest;
 
@@ -77,7 +78,7 @@ impl DesktopApp {
                         }
                         self.finish_with_code(app_id, redirect_uri, secret, code);
                     }
-                    Err(err) => self.report_error(capitalise(&err.to_string())),
+                    Err(err) => self.report_error(capitalised(&err.to_string())),
                 }
             }
             ConnectRequest::UseToken => {
@@ -165,7 +166,7 @@ impl DesktopApp {
             }
             let session = account::complete_login(&client, &app, &code)
                 .await
-                .map_err(|err| capitalise(&err.to_string()))?;
+                .map_err(|err| capitalised(&err.to_string()))?;
             save_blocking(&vault, &session, Some(app.secret.clone()), None).await?;
             Ok(session)
         })));
@@ -183,7 +184,7 @@ impl DesktopApp {
             let (client, vault) = (client?, vault?);
             let session = account::use_access_token(&client, &app_id, &token)
                 .await
-                .map_err(|err| capitalise(&err.to_string()))?;
+                .map_err(|err| capitalised(&err.to_string()))?;
             save_blocking(&vault, &session, None, None).await?;
             Ok(session)
         })));
@@ -244,7 +245,7 @@ impl DesktopApp {
                     let (client, vault) = (client?, vault?);
                     let session = account::renew(&client, &app, &refresh, &pin)
                         .await
-                        .map_err(|err| capitalise(&err.to_string()))?;
+                        .map_err(|err| capitalised(&err.to_string()))?;
                     save_blocking(&vault, &session, None, keep_pin).await?;
                     Ok(session)
                 })));
@@ -282,7 +283,7 @@ impl DesktopApp {
         match job {
             Job::Starting(promise) => match promise.try_take() {
                 Err(promise) => self.job = Some(Job::Starting(promise)),
-                Ok(Err(err)) => self.report_error(capitalise(&err.to_string())),
+                Ok(Err(err)) => self.report_error(capitalised(&err.to_string())),
                 Ok(Ok(mut login)) => {
                     let url = login.url.clone();
                     let state = login.state().to_owned();
@@ -329,7 +330,7 @@ impl DesktopApp {
                         wait: Some(wait),
                     })
                 }
-                Some(Ok(Err(err))) => self.report_error(capitalise(&err.to_string())),
+                Some(Ok(Err(err))) => self.report_error(capitalised(&err.to_string())),
                 Some(Ok(Ok(code))) => {
                     if let Some(view) = self.connect_view() {
                         view.pending_url = None;
@@ -444,7 +445,7 @@ impl DesktopApp {
                 let account = session.app_id().to_owned();
                 self.show_monitor(config, account, Some(Linked { saved, stored }), None);
                 if session_only && let Screen::Monitor(monitor) = &mut self.screen {
-                    monitor.app.session.error =
+                    monitor.app.notice =
                         Some("This login is kept in memory only: log in again after a restart.".to_owned());
                 }
             }
@@ -457,7 +458,7 @@ async fn load_blocking(vault: &Vault, app_id: &str) -> Result<Stored, String> {
     tokio::task::spawn_blocking(move || Stored::load(&vault, &app_id))
         .await
         .map_err(|_| "The keychain call did not finish".to_owned())?
-        .map_err(|err| capitalise(&err.to_string()))
+        .map_err(|err| capitalised(&err.to_string()))
 }
 
 async fn save_blocking(
@@ -473,12 +474,4 @@ async fn save_blocking(
     .await
     .map_err(|_| "The keychain call did not finish".to_owned())?
     .map_err(|err| format!("Logged in, but the token could not be saved: {err}"))
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
