@@ -387,4 +387,71 @@ fn an_expired_session_offers_log_in_again_and_the_pin_renews_it() {
         .load(handle.app_id(), SecretKind::AccessToken)
         .unwrap();
     assert!(renewed.is_some() && renewed != Some(session.auth.access_token()));
+
+    // The renewed token lives 3 s too. This time the user opts in to keeping the PIN, so the
+    // renewal after that needs no typing.
+    step_until(&mut harness, "expired again", |h| {
+        has_text(h, "Streaming has stopped")
+    });
+    type_into(&mut harness, "PIN", handle.pin());
+    harness.get_by_label("Remember the PIN in the keychain").click();
+    harness.step();
+    harness.get_by_label("Renew with PIN").click();
+    step_until(&mut harness, "streaming after the remembered renewal", connected);
+    assert_eq!(
+        world.vault.load(handle.app_id(), SecretKind::Pin).unwrap(),
+        Some(Secret::new(handle.pin())),
+        "kept because the user asked"
+    );
+    step_until(&mut harness, "expired a third time", |h| {
+        has_text(h, "Streaming has stopped")
+    });
+    harness.get_by_label("Renew with PIN").click();
+    step_until(&mut harness, "renewed with the saved PIN", connected);
+}
+
+#[test]
+fn logging_out_from_the_window_forgets_everything_and_shows_the_form() {
+    let world = World::new("logout", day(56, 0, None));
+    let handle = world.sim.handle();
+    let auth = handle.issue_token(Duration::from_secs(3600));
+    let session = world.runtime.block_on(async {
+        let client = LoginClient::new(&world.sim.rest_url()).unwrap();
+        account::use_access_token(&client, handle.app_id(), &auth.access_token())
+            .await
+            .unwrap()
+    });
+    let secret = Secret::new(handle.secret_key());
+    account::save_session(&world.vault, &session, Some(&secret), None).unwrap();
+    let saved = SavedAccount {
+        app_id: handle.app_id().to_owned(),
+        redirect_uri: "http://127.0.0.1:17800/fyers/callback".into(),
+        remember_pin: false,
+    };
+    let settings = Settings {
+        account: Some(saved.clone()),
+        ..Settings::default()
+    };
+    settings.save(&world.settings_path()).unwrap();
+    let start = Start::Monitor {
+        config: FeedConfig::new(&world.sim.socket_url(), &world.sim.rest_url(), Some(auth.clone())),
+        account: handle.app_id().to_owned(),
+        saved: Some((saved, Stored::load(&world.vault, handle.app_id()).unwrap())),
+        sim: None,
+    };
+    let mut harness = world.harness(Ok(world.vault.clone()), settings, start);
+    step_until(&mut harness, "streaming", connected);
+    harness.get_by_label("Log out").click();
+    step_until(&mut harness, "the form", |h| has(h, "Connect your Fyers account"));
+    assert!(has_text(&harness, "Logged out"));
+    assert_eq!(
+        Stored::load(&world.vault, handle.app_id()).unwrap(),
+        Stored::default()
+    );
+    assert!(Settings::load(&world.settings_path()).unwrap().account.is_none());
+    let status = world.runtime.block_on(async {
+        let client = LoginClient::new(&world.sim.rest_url()).unwrap();
+        client.profile(&auth).await
+    });
+    assert!(status.is_err(), "the token was ended at Fyers too");
 }

@@ -32,6 +32,8 @@ pub struct SessionPanel {
     pub renewable: bool,
     /// The PIN as typed; cleared once sent.
     pub pin: String,
+    /// The user chose to keep the PIN in the keychain: renewing needs no typing.
+    pub pin_saved: bool,
     pub remember_pin: bool,
     /// What is under way ("Renewing…").
     pub busy: Option<String>,
@@ -109,9 +111,15 @@ pub fn session_ui(ui: &mut egui::Ui, store: &Store, panel: &mut SessionPanel, in
                         .hint_text("••••");
                     let field = ui.add_enabled(idle, pin).labelled_by(label.id);
                     let entered = field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
-                    let renew =
-                        ui.add_enabled(idle && !panel.pin.is_empty(), egui::Button::new("Renew with PIN"));
-                    if (renew.clicked() || entered) && !panel.pin.is_empty() {
+                    let ready = !panel.pin.is_empty() || panel.pin_saved;
+                    let renew = ui
+                        .add_enabled(idle && ready, egui::Button::new("Renew with PIN"))
+                        .on_hover_text(if panel.pin_saved {
+                            "Uses the PIN kept in the keychain unless you type one"
+                        } else {
+                            "A new access token from the refresh token and your PIN"
+                        });
+                    if (renew.clicked() || entered) && ready {
                         intents.push(Intent::RenewWithPin);
                     }
                     ui.checkbox(&mut panel.remember_pin, "Remember the PIN in the keychain")

@@ -274,6 +274,7 @@ impl DesktopApp {
         if let Some(linked) = &linked {
             app.session.account = true;
             app.session.renewable = linked.stored.refresh.is_some() && linked.stored.secret.is_some();
+            app.session.pin_saved = linked.stored.pin.is_some();
             app.session.remember_pin = linked.saved.remember_pin;
         }
         self.screen = Screen::Monitor(Box::new(Monitor {

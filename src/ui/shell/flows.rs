@@ -230,6 +230,11 @@ impl DesktopApp {
                     monitor.app.session.error = Some("No refresh token is stored: log in again.".to_owned());
                     return;
                 };
+                // An empty PIN means the one the user chose to keep in the keychain.
+                let Some(pin) = Some(pin).filter(|pin| !pin.is_empty()).or(stored.pin) else {
+                    monitor.app.session.error = Some("Enter your Fyers PIN.".to_owned());
+                    return;
+                };
                 monitor.app.session.busy = Some("Renewing the session…".to_owned());
                 monitor.app.session.error = None;
                 let app = AppCredentials::new(&saved.app_id, secret);
@@ -428,6 +433,7 @@ impl DesktopApp {
                     ..stored
                 };
                 monitor.app.session.renewable = stored.refresh.is_some() && stored.secret.is_some();
+                monitor.app.session.pin_saved = stored.pin.is_some();
                 monitor.app.session.busy = None;
                 monitor.app.session.error = None;
                 monitor.linked = Some(Linked { saved, stored });
