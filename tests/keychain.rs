@@ -2,6 +2,11 @@
 //! under `dbus-run-session` with an unlocked gnome-keyring and `ORDERWATCH_REQUIRE_KEYCHAIN=1`,
 //! so a missing keychain fails there; elsewhere it says it was skipped and why.
 
+mod common;
+
+use std::process::Command;
+
+use common::*;
 use orderwatch::account::{self, Session, Stored};
 use orderwatch::fyers::auth::{Authorization, Secret};
 use orderwatch::fyers::rest::Profile;
@@ -82,4 +87,110 @@ fn secrets_round_trip_through_the_real_keychain() {
     if let Some(found) = secret_tool_lookup(&SecretKind::AccessToken.user(&app_id)) {
         assert_eq!(found.trim(), "");
     }
+}
+
+/// The whole command-line life of a saved login on the real keychain: `orderwatch login` keeps the
+/// tokens there, `orderwatch headless` streams with them in another process, `orderwatch logout`
+/// removes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_saved_by_the_cli_streams_in_another_process_until_logout() {
+    if system_vault().is_none() {
+        return;
+    }
+    let sim = start_sim(orderwatch::sim::SimConfig {
+        rate: Some(40.0),
+        steps: None,
+        ..day(81, 0, None)
+    })
+    .await;
+    sim.handle().resume();
+    let config = std::env::temp_dir().join(format!("orderwatch-keychain-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&config);
+    let app_id = sim.handle().app_id().to_owned();
+    // The browser's last stop: the redirect address with the auth code, as a user would paste it.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login_page =
+        orderwatch::fyers::login::authcode_url(&sim.rest_url(), &app_id, &free_redirect_uri(), "st");
+    let redirected = no_redirect.get(login_page).send().await.unwrap();
+    let pasted = redirected.headers()["location"].to_str().unwrap().to_owned();
+
+    let orderwatch = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+        command
+            .args(args)
+            .env("ORDERWATCH_CONFIG_DIR", &config)
+            .env_remove("ORDERWATCH_KEYCHAIN")
+            .env("ORDERWATCH_SECRET_KEY", sim.handle().secret_key())
+            .env("ORDERWATCH_LOG", "debug");
+        command
+    };
+    let rest = sim.rest_url();
+    let socket = sim.socket_url();
+    let login = orderwatch(&[
+        "login",
+        "--app-id",
+        &app_id,
+        "--auth-code",
+        &pasted,
+        "--rest-url",
+        &rest,
+    ])
+    .output()
+    .unwrap();
+    let said = String::from_utf8_lossy(&login.stdout).into_owned() + &String::from_utf8_lossy(&login.stderr);
+    assert!(login.status.success(), "{said}");
+    assert!(said.contains("the token is in the OS keychain"), "{said}");
+    assert!(!said.contains("eyJ"), "no token printed: {said}");
+    assert!(
+        Stored::load(&Vault::system().unwrap(), &app_id)
+            .unwrap()
+            .access
+            .is_some()
+    );
+
+    let headless = orderwatch(&[
+        "headless",
+        "--exit-after",
+        "5",
+        "--socket-url",
+        &socket,
+        "--rest-url",
+        &rest,
+    ])
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&headless.stdout);
+    assert!(
+        headless.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&headless.stderr)
+    );
+    assert!(
+        stdout.lines().filter(|line| line.contains("\"data\"")).count() >= 5,
+        "{stdout}"
+    );
+
+    let logout = orderwatch(&["logout", "--rest-url", &rest]).output().unwrap();
+    assert!(logout.status.success());
+    assert_eq!(
+        Stored::load(&Vault::system().unwrap(), &app_id).unwrap(),
+        Stored::default()
+    );
+    let headless = orderwatch(&[
+        "headless",
+        "--exit-after",
+        "1",
+        "--socket-url",
+        &socket,
+        "--rest-url",
+        &rest,
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(headless.status.code(), Some(2), "no saved login any more");
+    assert!(String::from_utf8_lossy(&headless.stderr).contains("run `orderwatch login`"));
+    let _ = std::fs::remove_dir_all(&config);
 }
