@@ -1,6 +1,8 @@
 //! `orderwatch install-desktop` as a user runs it, in a throw-away `XDG_DATA_HOME`: the entry and
 //! icons land where menus look, the entry passes `desktop-file-validate`, and `--remove` undoes it.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -49,7 +51,9 @@ fn install_desktop_writes_a_valid_entry_and_the_icons() {
             assert!(validated.status.success() && report.trim().is_empty(), "{report}");
         }
         Err(err) if require_tools() => panic!("desktop-file-validate is required here: {err}"),
-        Err(err) => eprintln!("SKIPPED the validation: desktop-file-validate is not installed ({err})"),
+        Err(err) => common::skipped(&format!(
+            "the validation: desktop-file-validate is not installed ({err})"
+        )),
     }
 
     let output = Command::new(BIN)

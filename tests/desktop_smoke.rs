@@ -2,6 +2,8 @@
 //! and minimised to start. Each must still be running a few seconds later (no panic at start-up),
 //! and quit cleanly when asked. Skipped without Xvfb unless `ORDERWATCH_REQUIRE_DESKTOP` is set.
 
+mod common;
+
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,7 +41,7 @@ fn xvfb() -> Option<Xvfb> {
                     std::env::var_os("ORDERWATCH_REQUIRE_DESKTOP").is_none(),
                     "Xvfb is required here: {err}"
                 );
-                eprintln!("SKIPPED: no Xvfb ({err})");
+                common::skipped(&format!("no Xvfb ({err})"));
                 return None;
             }
         };

@@ -21,7 +21,9 @@ fn system_vault() -> Option<Vault> {
             panic!("{REQUIRE_ENV} is set but the keychain is not usable: {err}")
         }
         Err(err) => {
-            eprintln!("SKIPPED: no usable OS keychain here ({err}); set {REQUIRE_ENV}=1 to make this fail");
+            skipped(&format!(
+                "no usable OS keychain here ({err}); set {REQUIRE_ENV}=1 to make this fail"
+            ));
             None
         }
     }

@@ -432,7 +432,7 @@ async fn notifications_reach_a_real_notification_server() {
     let required = std::env::var("ORDERWATCH_REQUIRE_DESKTOP").is_ok_and(|value| value == "1");
     let skip = |why: String| {
         assert!(!required, "ORDERWATCH_REQUIRE_DESKTOP=1 but {why}");
-        eprintln!("SKIPPED: {why}");
+        skipped(&why);
     };
     if let Some(why) = missing() {
         return skip(why);

@@ -231,7 +231,7 @@ async fn the_tray_registers_follows_the_stream_and_stops_it_from_its_menu() {
     if let Some(why) = missing_desktop() {
         let required = std::env::var("ORDERWATCH_REQUIRE_DESKTOP").is_ok_and(|value| value == "1");
         assert!(!required, "ORDERWATCH_REQUIRE_DESKTOP=1, but {why}");
-        println!("SKIPPED: {why}");
+        skipped(why);
         return;
     }
 

@@ -239,3 +239,19 @@ pub fn has_text<S>(harness: &egui_kittest::Harness<'_, S>, part: &str) -> bool {
     use egui_kittest::kittest::Queryable;
     harness.query_all_by_label_contains(part).next().is_some()
 }
+
+/// Says, where the person running the tests sees it, that a test did not run and why. (The test
+/// harness swallows a passing test's own output, so this writes to the process's stderr directly.)
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let line = format!(
+        "SKIPPED {}: {why}\n",
+        std::thread::current().name().unwrap_or("a test")
+    );
+    match std::fs::OpenOptions::new().write(true).open("/dev/stderr") {
+        Ok(mut stderr) => {
+            let _ = stderr.write_all(line.as_bytes());
+        }
+        Err(_) => eprint!("{line}"),
+    }
+}
