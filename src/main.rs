@@ -9,19 +9,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod login;
+mod window;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use orderwatch::account::Stored;
 use orderwatch::config::{SavedAccount, Settings};
-use orderwatch::feed::{FeedConfig, Timing};
+use orderwatch::feed::FeedConfig;
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
 use orderwatch::headless::{self, HeadlessError, HeadlessOptions};
 use orderwatch::secrets::Vault;
 use orderwatch::sim::{DayConfig, Sim, SimConfig};
-use orderwatch::ui::{Services, Start, system_autostart, system_browser, system_notifications};
 
 /// Steps the demo plays before the window shows: about an hour of the trading day.
 const DEMO_WARMUP_STEPS: u64 = 1_200;
@@ -133,8 +133,8 @@ fn main() -> ExitCode {
         Some(Mode::Headless(args)) => return runtime.block_on(run_headless(args)),
         Some(Mode::Login(args)) => return runtime.block_on(login::run_login(args)),
         Some(Mode::Logout(args)) => return runtime.block_on(login::run_logout(args)),
-        Some(Mode::InstallDesktop(args)) => install_desktop(&args),
-        None => run_desktop(&runtime, &cli.connect, cli.minimised),
+        Some(Mode::InstallDesktop(args)) => window::install_desktop(args.remove),
+        None => window::run_desktop(&runtime, &cli.connect, cli.minimised),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -158,34 +158,6 @@ fn attach_console() {
 
 #[cfg(not(windows))]
 fn attach_console() {}
-
-fn install_desktop(args: &InstallArgs) -> anyhow::Result<()> {
-    use orderwatch::desktop::install;
-    let data_dir = install::data_dir()?;
-    if args.remove {
-        let removed = install::uninstall(&data_dir)?;
-        println!(
-            "Removed {} files from {}.",
-            removed.files.len(),
-            data_dir.display()
-        );
-        return Ok(());
-    }
-    let exec = install::current_exe()?;
-    let installed = install::install(&data_dir, &exec)?;
-    for file in &installed.files {
-        println!("  wrote {}", file.display());
-    }
-    // Menus pick the entry up by themselves; refreshing the caches only makes it quicker.
-    let _ = std::process::Command::new("update-desktop-database")
-        .arg(data_dir.join("applications"))
-        .output();
-    println!(
-        "Orderwatch is in the application menu; it starts {}.",
-        exec.display()
-    );
-    Ok(())
-}
 
 /// Logs go to stderr, filtered by `ORDERWATCH_LOG` (default: warnings, and Orderwatch's own info).
 fn init_logging() {
@@ -324,96 +296,6 @@ async fn saved_login() -> SavedLogin {
             notice: Some(err.to_string()),
         },
         Err(_) => SavedLogin::None { notice: None },
-    }
-}
-
-fn run_desktop(
-    runtime: &tokio::runtime::Runtime,
-    connect: &ConnectArgs,
-    minimised: bool,
-) -> anyhow::Result<()> {
-    let settings_path = Settings::default_path();
-    let (settings, settings_notice) = match settings_path.as_deref().map(Settings::load) {
-        Some(Ok(settings)) => (settings, None),
-        Some(Err(err)) => (Settings::default(), Some(err.to_string())),
-        None => (Settings::default(), None),
-    };
-    // The main thread is not one of the runtime's: blocking on the keychain here is fine.
-    let vault = Vault::from_env();
-    if let Err(err) = &vault {
-        tracing::warn!(%err, "no keychain");
-    }
-    let services = Services {
-        runtime: runtime.handle().clone(),
-        socket_url: connect.socket_url.clone(),
-        rest_url: connect.rest_url.clone(),
-        vault: vault.clone().map_err(|err| err.to_string()),
-        settings_path,
-        browser: system_browser(),
-        timing: Timing::default(),
-        demo: SimConfig {
-            warmup_steps: DEMO_WARMUP_STEPS,
-            ..sim_config(1, connect.rate, None)
-        },
-        start_hidden: minimised || settings.start_minimised,
-        tray: true,
-        notifications: Some(system_notifications()),
-        autostart: system_autostart(),
-    };
-    let start = if connect.demo || connect.access_token.is_some() {
-        // The demo opens on a day under way: about an hour of trading is played before the window shows.
-        let (config, account, sim) = runtime
-            .block_on(connection(connect, DEMO_WARMUP_STEPS))
-            .map_err(|(_, err)| anyhow::anyhow!(err))?;
-        Start::Monitor {
-            config,
-            account,
-            saved: None,
-            sim,
-        }
-    } else {
-        saved_start(&settings, vault.ok(), connect, settings_notice)
-    };
-    orderwatch::ui::run_desktop(runtime, services, settings, start).map_err(|err| anyhow::anyhow!(err))
-}
-
-/// Auto-connect with the saved login; the first-run screen when there is none (or no token).
-fn saved_start(
-    settings: &Settings,
-    vault: Option<Vault>,
-    connect: &ConnectArgs,
-    notice: Option<String>,
-) -> Start {
-    let saved = settings.account.clone();
-    let (Some(account), Some(vault)) = (saved.clone(), vault) else {
-        return Start::Connect {
-            saved,
-            secret_saved: false,
-            notice,
-        };
-    };
-    let app_id = account.app_id.clone();
-    match Stored::load(&vault, &app_id) {
-        Ok(stored) if stored.access.is_some() => Start::Monitor {
-            config: FeedConfig::new(
-                &connect.socket_url,
-                &connect.rest_url,
-                stored.authorization(&account.app_id),
-            ),
-            account: account.app_id.clone(),
-            saved: Some((account, stored)),
-            sim: None,
-        },
-        Ok(stored) => Start::Connect {
-            saved,
-            secret_saved: stored.secret.is_some(),
-            notice,
-        },
-        Err(err) => Start::Connect {
-            saved,
-            secret_saved: false,
-            notice: Some(format!("Cannot read the saved login: {err}")),
-        },
     }
 }
 

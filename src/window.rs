@@ -1,0 +1,129 @@
+//! The desktop side of the command line: opening the window (demo, a given token, the saved login
+//! or the first-run screen) and `orderwatch install-desktop`.
+
+use orderwatch::account::Stored;
+use orderwatch::config::Settings;
+use orderwatch::feed::{FeedConfig, Timing};
+use orderwatch::secrets::Vault;
+use orderwatch::sim::SimConfig;
+use orderwatch::ui::{Services, Start, system_autostart, system_browser, system_notifications};
+
+use crate::{ConnectArgs, DEMO_WARMUP_STEPS, connection, sim_config};
+
+pub fn run_desktop(
+    runtime: &tokio::runtime::Runtime,
+    connect: &ConnectArgs,
+    minimised: bool,
+) -> anyhow::Result<()> {
+    let settings_path = Settings::default_path();
+    let (settings, settings_notice) = match settings_path.as_deref().map(Settings::load) {
+        Some(Ok(settings)) => (settings, None),
+        Some(Err(err)) => (Settings::default(), Some(err.to_string())),
+        None => (Settings::default(), None),
+    };
+    // The main thread is not one of the runtime's: blocking on the keychain here is fine.
+    let vault = Vault::from_env();
+    if let Err(err) = &vault {
+        tracing::warn!(%err, "no keychain");
+    }
+    let services = Services {
+        runtime: runtime.handle().clone(),
+        socket_url: connect.socket_url.clone(),
+        rest_url: connect.rest_url.clone(),
+        vault: vault.clone().map_err(|err| err.to_string()),
+        settings_path,
+        browser: system_browser(),
+        timing: Timing::default(),
+        demo: SimConfig {
+            warmup_steps: DEMO_WARMUP_STEPS,
+            ..sim_config(1, connect.rate, None)
+        },
+        start_hidden: minimised || settings.start_minimised,
+        tray: true,
+        notifications: Some(system_notifications()),
+        autostart: system_autostart(),
+    };
+    let start = if connect.demo || connect.access_token.is_some() {
+        // The demo opens on a day under way: about an hour of trading is played before the window shows.
+        let (config, account, sim) = runtime
+            .block_on(connection(connect, DEMO_WARMUP_STEPS))
+            .map_err(|(_, err)| anyhow::anyhow!(err))?;
+        Start::Monitor {
+            config,
+            account,
+            saved: None,
+            sim,
+        }
+    } else {
+        saved_start(&settings, vault.ok(), connect, settings_notice)
+    };
+    orderwatch::ui::run_desktop(runtime, services, settings, start).map_err(|err| anyhow::anyhow!(err))
+}
+
+/// Auto-connect with the saved login; the first-run screen when there is none (or no token).
+fn saved_start(
+    settings: &Settings,
+    vault: Option<Vault>,
+    connect: &ConnectArgs,
+    notice: Option<String>,
+) -> Start {
+    let saved = settings.account.clone();
+    let (Some(account), Some(vault)) = (saved.clone(), vault) else {
+        return Start::Connect {
+            saved,
+            secret_saved: false,
+            notice,
+        };
+    };
+    let app_id = account.app_id.clone();
+    match Stored::load(&vault, &app_id) {
+        Ok(stored) if stored.access.is_some() => Start::Monitor {
+            config: FeedConfig::new(
+                &connect.socket_url,
+                &connect.rest_url,
+                stored.authorization(&account.app_id),
+            ),
+            account: account.app_id.clone(),
+            saved: Some((account, stored)),
+            sim: None,
+        },
+        Ok(stored) => Start::Connect {
+            saved,
+            secret_saved: stored.secret.is_some(),
+            notice,
+        },
+        Err(err) => Start::Connect {
+            saved,
+            secret_saved: false,
+            notice: Some(format!("Cannot read the saved login: {err}")),
+        },
+    }
+}
+
+pub fn install_desktop(remove: bool) -> anyhow::Result<()> {
+    use orderwatch::desktop::install;
+    let data_dir = install::data_dir()?;
+    if remove {
+        let removed = install::uninstall(&data_dir)?;
+        println!(
+            "Removed {} files from {}.",
+            removed.files.len(),
+            data_dir.display()
+        );
+        return Ok(());
+    }
+    let exec = install::current_exe()?;
+    let installed = install::install(&data_dir, &exec)?;
+    for file in &installed.files {
+        println!("  wrote {}", file.display());
+    }
+    // Menus pick the entry up by themselves; refreshing the caches only makes it quicker.
+    let _ = std::process::Command::new("update-desktop-database")
+        .arg(data_dir.join("applications"))
+        .output();
+    println!(
+        "Orderwatch is in the application menu; it starts {}.",
+        exec.display()
+    );
+    Ok(())
+}
