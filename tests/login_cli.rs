@@ -129,14 +129,6 @@ fn login_through_browser(sim: &Sim, dir: &Path, secret: &str, runtime: &tokio::r
     run
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn login_prints_the_address_takes_the_redirect_and_saves_the_account() {
     let runtime = runtime();

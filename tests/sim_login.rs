@@ -20,14 +20,6 @@ use tokio_tungstenite::tungstenite::Message;
 const WAIT: Duration = Duration::from_secs(5);
 const REDIRECT_URI: &str = "http://127.0.0.1:9/fyers/callback";
 
-fn http() -> reqwest::Client {
-    orderwatch::fyers::auth::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(WAIT)
-        .build()
-        .expect("an HTTP client")
-}
-
 /// A client that shows redirects instead of following them.
 fn http_no_redirect() -> reqwest::Client {
     orderwatch::fyers::auth::install_crypto_provider();
@@ -57,7 +49,7 @@ async fn post_json(sim: &Sim, path: &str, body: &Value) -> (u16, Value) {
 }
 
 async fn post_raw(sim: &Sim, path: &str, body: String) -> (u16, Value) {
-    let response = http()
+    let response = http_client()
         .post(format!("{}{path}", sim.rest_url()))
         .header("content-type", "application/json")
         .body(body)
@@ -72,7 +64,7 @@ async fn post_raw(sim: &Sim, path: &str, body: String) -> (u16, Value) {
 
 /// `GET /profile` with `auth`: the HTTP status and the JSON answer.
 async fn profile(sim: &Sim, auth: &Authorization) -> (u16, Value) {
-    let response = http()
+    let response = http_client()
         .get(format!("{}/profile", sim.rest_url()))
         .header("authorization", auth.expose())
         .send()
@@ -241,7 +233,7 @@ async fn a_browser_following_the_redirect_lands_on_the_redirect_uri() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let url = authcode_url(&sim.rest_url(), sim.handle().app_id(), &redirect_uri, "s-42");
-    let response = http().get(url).send().await.expect("answered");
+    let response = http_client().get(url).send().await.expect("answered");
     assert_eq!(response.status().as_u16(), 200);
     assert!(
         response.url().as_str().starts_with(&redirect_uri),
@@ -456,7 +448,7 @@ async fn logout_revokes_only_the_callers_token() {
     let mut leaving_ws = open_socket(&sim, &leaving).await;
     let mut staying_ws = open_socket(&sim, &staying).await;
 
-    let response = http()
+    let response = http_client()
         .post(format!("{}/logout", sim.rest_url()))
         .header("authorization", leaving.expose())
         .send()

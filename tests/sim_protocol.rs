@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{day, start_sim, wait_until};
+use common::{day, http_client, start_sim, wait_until};
 use futures_util::{SinkExt, StreamExt};
 use orderwatch::fyers::model::Event;
 use orderwatch::sim::{Day, DayConfig, Fault, Sim};
@@ -116,14 +116,6 @@ async fn expect_closed(ws: &mut Ws) -> String {
 // ---------------------------------------------------------------------------------------------
 // A raw REST client
 // ---------------------------------------------------------------------------------------------
-
-fn http() -> reqwest::Client {
-    orderwatch::fyers::auth::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(WAIT)
-        .build()
-        .expect("an HTTP client")
-}
 
 /// `GET {rest_url}{path}`: the HTTP status and the JSON body.
 async fn rest_get(client: &reqwest::Client, sim: &Sim, path: &str, auth: Option<&str>) -> (u16, Value) {
@@ -403,7 +395,7 @@ async fn rest_books_agree_with_the_exchange() {
         .expect("the day ends");
     let book = sim.handle().book();
     assert!(!book.orders.is_empty() && !book.trades.is_empty() && !book.positions.is_empty());
-    let client = http();
+    let client = http_client();
     let auth = sim.authorization();
     let auth = Some(auth.expose());
 
@@ -483,7 +475,7 @@ async fn rest_books_agree_with_the_exchange() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_refuses_a_wrong_token() {
     let sim = start_sim(day(36, 100, None)).await;
-    let client = http();
+    let client = http_client();
     for path in ["/profile", "/orders", "/tradebook", "/positions"] {
         let (status, body) = rest_get(&client, &sim, path, Some(WRONG_AUTH)).await;
         assert_error_body(path, status, &body, 401, -16);
@@ -495,7 +487,7 @@ async fn rest_refuses_a_wrong_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused_everywhere_until_renewed() {
     let sim = start_sim(day(37, 100, None)).await;
-    let client = http();
+    let client = http_client();
     let auth = sim.authorization();
     let mut ws = open_ok(&sim).await;
     subscribe(&mut ws, &ALL_SLIST).await;
@@ -519,7 +511,7 @@ async fn an_expired_token_is_refused_everywhere_until_renewed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_token() {
     let sim = start_sim(day(38, 100, None)).await;
-    let client = http();
+    let client = http_client();
     let auth = sim.authorization();
     let mut ws = open_ok(&sim).await;
     let response = client
@@ -540,7 +532,7 @@ async fn logout_ends_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_than_ten_requests_a_second_are_rate_limited() {
     let sim = start_sim(day(39, 100, None)).await;
-    let client = http();
+    let client = http_client();
     let auth = sim.authorization();
     let started = Instant::now();
     let mut statuses = Vec::new();
@@ -651,7 +643,7 @@ async fn malformed_frames_are_delivered_and_the_socket_survives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_fault_endpoints_work() {
     let sim = start_sim(day(42, 100, None)).await;
-    let client = http();
+    let client = http_client();
     let mut ws = open_ok(&sim).await;
     subscribe(&mut ws, &ALL_SLIST).await;
     let base = format!("http://{}", sim.addr());

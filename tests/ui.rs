@@ -23,11 +23,7 @@ struct World {
 
 /// A simulator already an hour into its day, and a feed that waits for "Start stream".
 fn world(rate: f64, autostart: bool) -> World {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let config = SimConfig {
         warmup_steps: 400,
         rate: Some(rate),
@@ -226,10 +222,10 @@ fn selecting_an_order_shows_its_history_and_a_rejection_its_reason() {
             .any(|t| t.starts_with("1 of "))
     });
     assert!(has(&harness, "Rejected"), "the status badge");
-    assert!(
-        harness.query_all_by_label(&message).count() >= 1,
-        "the OMS message in the table"
-    );
+    // The message cell may land a frame after the count (the table lays out rows lazily).
+    step_until(&mut harness, "the OMS message in the table", |h| {
+        h.query_all_by_label(&message).count() >= 1
+    });
     // A synthetic click is one frame's press and release; when the suite runs in parallel on two
     // cores a frame can be laid out differently from the one the click was aimed at, so a user's
     // second click is allowed.
@@ -298,11 +294,7 @@ fn number_keys_switch_tabs() {
 
 #[test]
 fn a_refused_token_shows_session_expired_and_log_in_again() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let sim = runtime.block_on(start_sim(day(32, 10, None)));
     let mut config = feed_config(&sim);
     config.auth = Some(Authorization::parse("SIMAPP1234-100:tok-UNSEEN-VALUE").unwrap());

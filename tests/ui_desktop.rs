@@ -25,11 +25,7 @@ struct World {
 
 impl World {
     fn new(name: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = runtime();
         let sim = runtime.block_on(start_sim(SimConfig {
             rate: Some(20.0),
             steps: None,

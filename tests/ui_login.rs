@@ -31,11 +31,7 @@ struct World {
 
 impl World {
     fn new(name: &str, config: SimConfig) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = runtime();
         let sim = runtime.block_on(start_sim(SimConfig {
             rate: Some(40.0),
             steps: None,

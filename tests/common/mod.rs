@@ -255,3 +255,21 @@ pub fn skipped(why: &str) {
         Err(_) => eprint!("{line}"),
     }
 }
+
+/// A two-thread runtime for tests that drive a window (kittest) or processes from plain threads.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// A plain HTTP client for talking to the simulator directly (5 s timeout).
+pub fn http_client() -> reqwest::Client {
+    orderwatch::fyers::auth::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("an HTTP client")
+}
