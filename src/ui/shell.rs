@@ -2,6 +2,7 @@
 //! account work between them (log in, renew, log out, the demo) run on the runtime and picked up
 //! by polling a promise each frame. Secrets go from the login straight to the vault and the feed.
 
+mod finish;
 mod flows;
 mod window;
 

@@ -1,5 +1,6 @@
 //! The words of every notification, in one place so they read alike.
 
+use crate::ui::format::capitalised;
 use std::time::Duration;
 
 use indexmap::IndexSet;
@@ -126,13 +127,5 @@ pub(super) fn session_expired(reason: Option<&str>) -> String {
     match reason.map(str::trim).filter(|reason| !reason.is_empty()) {
         Some(reason) => format!("{}.\n{log_in}", capitalised(reason.trim_end_matches('.'))),
         None => log_in.to_owned(),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
