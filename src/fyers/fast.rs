@@ -4,14 +4,16 @@
 //! returns `None` and the frame goes through serde, so results and errors are serde's exactly;
 //! tests hold the two paths equal.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::cell::Cell;
 
 use compact_str::CompactString;
 
 use super::model::Event;
 
 mod fields;
+mod scan;
 use fields::{OrderField, PositionField, TradeField};
+use scan::{POWERS_OF_TEN, digit, same, string_end};
 
 /// A byte cursor over one frame.
 pub(super) struct Cursor<'a> {
@@ -21,22 +23,30 @@ pub(super) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        // Servers send compact JSON: one comparison settles the common case.
+        if self.bytes.get(self.at).is_some_and(|&byte| byte > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
             self.at += 1;
         }
     }
 
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.bytes.get(self.at).copied()
     }
 
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.at += 1)
     }
 
     /// A string without escapes or control characters.
+    #[inline]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
@@ -50,45 +60,70 @@ impl<'a> Cursor<'a> {
         self.text.get(start..start + len)
     }
 
-    /// A JSON number token, checked against the JSON grammar: (text, is an integer).
-    fn number(&mut self) -> Option<(&'a str, bool)> {
+    /// A JSON number, checked against the JSON grammar and read in the same pass. Plain decimals
+    /// (at most 19 digits, no exponent) are computed exactly here; the rest is left to `str::parse`.
+    fn number(&mut self) -> Option<Number<'a>> {
         self.skip_ws();
+        let bytes = self.bytes;
         let start = self.at;
-        let digits = |cursor: &mut Self| {
-            let from = cursor.at;
-            while cursor.bytes.get(cursor.at).is_some_and(u8::is_ascii_digit) {
-                cursor.at += 1;
-            }
-            cursor.at - from
-        };
-        if self.bytes.get(self.at) == Some(&b'-') {
-            self.at += 1;
+        let mut at = start;
+        let negative = bytes.get(at) == Some(&b'-');
+        at += usize::from(negative);
+        let first = *bytes.get(at)?;
+        let mut mantissa = 0u64;
+        let int_start = at;
+        while let Some(digit) = digit(bytes, at) {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
+            at += 1;
         }
-        let first = *self.bytes.get(self.at)?;
-        let int_digits = digits(self);
+        let int_digits = at - int_start;
         if int_digits == 0 || (first == b'0' && int_digits > 1) {
             return None;
         }
+        let mut fraction = 0;
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            let from = at;
+            while let Some(digit) = digit(bytes, at) {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
+                at += 1;
+            }
+            fraction = at - from;
+            if fraction == 0 {
+                return None;
+            }
+        }
+        let mut exponent = false;
+        if let Some(b'e' | b'E') = bytes.get(at) {
+            at += 1;
+            exponent = true;
+            if let Some(b'+' | b'-') = bytes.get(at) {
+                at += 1;
+            }
+            let from = at;
+            while digit(bytes, at).is_some() {
+                at += 1;
+            }
+            if at == from {
+                return None;
+            }
+        }
+        self.at = at;
+        let digits = int_digits + fraction;
         // serde_json reads `-0` as the float -0.0.
-        let mut integer = !(first == b'0' && start != self.at - 1);
-        if self.bytes.get(self.at) == Some(&b'.') {
-            self.at += 1;
-            integer = false;
-            if digits(self) == 0 {
-                return None;
-            }
+        let integer = fraction == 0 && !exponent && !(negative && first == b'0');
+        if integer && digits <= 18 {
+            let magnitude = mantissa as i64;
+            return Some(Number::Int(if negative { -magnitude } else { magnitude }));
         }
-        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
-            self.at += 1;
-            integer = false;
-            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
-                self.at += 1;
-            }
-            if digits(self) == 0 {
-                return None;
-            }
+        // Clinger's fast path: an exact mantissa divided by an exact power of ten is one correctly
+        // rounded operation, the same double `str::parse` (and serde's float_roundtrip) gives.
+        if !integer && !exponent && digits <= 19 && mantissa <= 1 << 53 && fraction < POWERS_OF_TEN.len() {
+            let magnitude = mantissa as f64 / POWERS_OF_TEN[fraction];
+            return Some(Number::Float(if negative { -magnitude } else { magnitude }));
         }
-        Some((self.text.get(start..self.at)?, integer))
+        let text = self.text.get(start..at)?;
+        Some(Number::Text { text, integer })
     }
 
     fn literal(&mut self, word: &[u8]) -> bool {
@@ -101,6 +136,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `null` → `Some(None)`; otherwise parses with `value`.
+    #[inline(always)]
     fn nullable<T>(&mut self, value: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").then_some(None);
@@ -108,23 +144,32 @@ impl<'a> Cursor<'a> {
         value(self).map(Some)
     }
 
+    #[inline(always)]
     fn text(&mut self) -> Option<Option<CompactString>> {
         self.nullable(|cursor| cursor.string().map(CompactString::from))
     }
 
+    #[inline(always)]
     fn int(&mut self) -> Option<Option<i64>> {
         self.nullable(|cursor| match cursor.number()? {
-            (text, true) => parse_int(text),
-            (_, false) => None,
+            Number::Int(int) => Some(int),
+            // Past i64 serde reads a u64 or a float: a type error either way, or a fit it judges.
+            Number::Text { text, integer: true } => text.parse().ok(),
+            Number::Float(_) | Number::Text { .. } => None,
         })
     }
 
+    #[inline(always)]
     fn float(&mut self) -> Option<Option<f64>> {
         self.nullable(|cursor| match cursor.number()? {
             // serde turns an integer into f64 the same way.
-            (text, true) => parse_int(text).map(|int| int as f64),
+            Number::Int(int) => Some(int as f64),
+            Number::Float(float) => Some(float),
+            Number::Text { text, integer: true } => text.parse::<i64>().ok().map(|int| int as f64),
             // serde refuses numbers out of f64's range; so does this, by leaving them to serde.
-            (text, false) => text.parse::<f64>().ok().filter(|float| float.is_finite()),
+            Number::Text { text, integer: false } => {
+                text.parse::<f64>().ok().filter(|float| float.is_finite())
+            }
         })
     }
 
@@ -177,78 +222,90 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The first `"`, `\\` or control byte, eight bytes at a time.
-fn string_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut at = 0;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let word = u64::from_le_bytes(chunk);
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        // The classic "has a zero byte" / "has a byte below n" tests; the lowest hit is exact.
-        let hits = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word))
-            & HIGH;
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..)?;
-    tail.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|found| at + found)
+/// A number as read: exact already, or text for `str::parse`.
+enum Number<'a> {
+    Int(i64),
+    Float(f64),
+    Text { text: &'a str, integer: bool },
 }
 
-/// A grammar-checked JSON integer; `None` past i64 (serde then reads a float: a type error).
-fn parse_int(text: &str) -> Option<i64> {
-    let (negative, digits) = match text.as_bytes() {
-        [b'-', rest @ ..] => (true, rest),
-        digits => (false, digits),
-    };
-    if digits.len() > 18 {
-        return text.parse().ok();
-    }
-    let magnitude = digits
-        .iter()
-        .fold(0i64, |acc, digit| acc * 10 + i64::from(digit - b'0'));
-    Some(if negative { -magnitude } else { magnitude })
-}
+/// Reads one field's value into its struct.
+pub(super) type Setter<T> = fn(&mut T, &mut Cursor) -> Option<()>;
 
-/// One struct's field table: names (raw and friendly) → field number, and the setter.
+/// One struct's field table: names (raw and friendly) → field number, and each field's reader.
 pub(super) struct Fields<T: 'static> {
-    names: &'static [(&'static str, u8)],
-    set: fn(&mut T, u8, &mut Cursor) -> Option<()>,
+    names: &'static [Name],
+    /// By field number.
+    setters: &'static [Setter<T>],
     /// Fields that must be present (serde's non-`Option` fields).
     required: u64,
 }
 
-/// The field that followed each field last time, per struct kind: servers send keys in a fixed
-/// order, so nearly every key is found with one comparison. Only a hint: a race costs a scan.
-static NEXT: [[AtomicU8; 128]; 3] = [const { [const { AtomicU8::new(u8::MAX) }; 128] }; 3];
-
-/// No field before the first key.
-const START: usize = 127;
-
-/// The key's position in `fields.names`.
-fn lookup<T>(fields: &Fields<T>, table: usize, previous: usize, key: &str) -> Option<usize> {
-    let predicted = NEXT[table][previous].load(Ordering::Relaxed) as usize;
-    if fields.names.get(predicted).is_some_and(|(name, _)| *name == key) {
-        return Some(predicted);
-    }
-    let position = fields.names.iter().position(|(name, _)| *name == key)?;
-    NEXT[table][previous].store(position as u8, Ordering::Relaxed);
-    Some(position)
+/// One key a struct answers to.
+pub(super) struct Name {
+    key: &'static str,
+    /// The key as it appears in compact JSON, quotes and colon included: `"qty":`.
+    quoted: &'static str,
+    field: u8,
 }
 
-/// Reads one object into `T`; `None` for anything serde should judge.
-fn object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, table: usize) -> Option<T> {
-    let mut value = T::default();
+/// What followed each field last time: `Next[previous]` is the position of the key that came
+/// after it, or `UNKNOWN`.
+type Next = [Cell<u8>; 128];
+
+/// No prediction.
+const UNKNOWN: u8 = u8::MAX;
+
+thread_local! {
+    /// Per struct kind, the field that followed each field last time: servers send keys in a
+    /// fixed order, so nearly every key is found with one comparison. (Predicting by the key's
+    /// ordinal instead was 20% slower: one key more or less in a frame shifts every prediction
+    /// after it.) Per thread, because the parsing threads would otherwise fight over these cache
+    /// lines whenever the shape changes.
+    static NEXT: [Next; 3] = const { [const { [const { Cell::new(UNKNOWN) }; 128] }; 3] };
+}
+
+/// The `previous` of the first key: no field before it.
+const START: usize = 127;
+
+impl Cursor<'_> {
+    /// Reads a key and its colon: the position of the key in `fields.names`, or `None` inside for
+    /// a key the struct does not have. The predicted key, quotes and colon, is matched in place.
+    #[inline(always)]
+    fn key<T>(&mut self, fields: &Fields<T>, next: &Next, previous: usize) -> Option<Option<usize>> {
+        let slot = next.get(previous)?;
+        if let Some(name) = fields.names.get(usize::from(slot.get())) {
+            let quoted = name.quoted.as_bytes();
+            // The input holds exactly `"name":`: the key is the name (names have no escapes).
+            if self
+                .bytes
+                .get(self.at..self.at + quoted.len())
+                .is_some_and(|input| same(input, quoted))
+            {
+                self.at += quoted.len();
+                return Some(Some(usize::from(slot.get())));
+            }
+        }
+        let key = self.string()?.as_bytes();
+        let found = fields
+            .names
+            .iter()
+            .position(|name| same(name.key.as_bytes(), key));
+        if let Some(position) = found {
+            slot.set(position as u8);
+        }
+        self.eat(b':')?;
+        Some(found)
+    }
+}
+
+/// Reads one object into a boxed `T`, built in place; `None` for anything serde should judge.
+fn object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, table: usize) -> Option<Box<T>> {
+    NEXT.with(|next| read_object(cursor, fields, next.get(table)?))
+}
+
+fn read_object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, next: &Next) -> Option<Box<T>> {
+    let mut value = Box::<T>::default();
     let mut seen = 0u64;
     let mut previous = START;
     cursor.eat(b'{')?;
@@ -256,18 +313,16 @@ fn object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, table: usize) -> 
         cursor.at += 1;
     } else {
         loop {
-            let key = cursor.string()?;
-            cursor.eat(b':')?;
-            match lookup(fields, table, previous, key) {
+            match cursor.key(fields, next, previous)? {
                 Some(position) => {
-                    let field = fields.names[position].1;
+                    let field = fields.names[position].field;
                     let bit = 1u64 << field;
                     if seen & bit != 0 {
                         return None; // serde: duplicate field
                     }
                     seen |= bit;
-                    (fields.set)(&mut value, field, cursor)?;
                     previous = position;
+                    (fields.setters.get(usize::from(field))?)(&mut value, cursor)?;
                 }
                 None => cursor.skip_value(0)?,
             }
@@ -300,9 +355,9 @@ pub fn data_frame(text: &str) -> Option<Event> {
         let key = cursor.string()?;
         cursor.eat(b':')?;
         let parsed = match key {
-            "orders" => Event::Order(Box::new(object(&mut cursor, &OrderField::TABLE, 0)?)),
-            "trades" => Event::Trade(Box::new(object(&mut cursor, &TradeField::TABLE, 1)?)),
-            "positions" => Event::Position(Box::new(object(&mut cursor, &PositionField::TABLE, 2)?)),
+            "orders" => Event::Order(object(&mut cursor, &OrderField::TABLE, 0)?),
+            "trades" => Event::Trade(object(&mut cursor, &TradeField::TABLE, 1)?),
+            "positions" => Event::Position(object(&mut cursor, &PositionField::TABLE, 2)?),
             _ => {
                 cursor.skip_value(0)?;
                 match cursor.peek()? {

@@ -3,7 +3,7 @@
 
 use compact_str::CompactString;
 
-use super::{Cursor, Fields};
+use super::{Cursor, Fields, Name};
 use crate::fyers::model::{
     Exchange, Order, OrderSource, OrderStatus, OrderType, Position, PositionSide, ProductType, Segment, Side,
     Trade, Validity,
@@ -18,14 +18,15 @@ macro_rules! fields {
 
         impl $name {
             pub(super) const TABLE: Fields<$ty> = Fields {
-                names: &[$($(($key, $name::$field as u8)),+),+],
-                set: |value: &mut $ty, field: u8, cursor: &mut Cursor| {
-                    $(if field == $name::$field as u8 {
-                        value.$field = fields!(@read $kind, cursor);
-                        return Some(());
-                    })+
-                    None
-                },
+                names: &[$($(Name {
+                    key: $key,
+                    quoted: concat!("\"", $key, "\":"),
+                    field: $name::$field as u8,
+                }),+),+],
+                setters: &[$(|value: &mut $ty, cursor: &mut Cursor| {
+                    value.$field = fields!(@read $kind, cursor);
+                    Some(())
+                }),+],
                 required: 0 $(| (1u64 << ($name::$req as u8)))*,
             };
         }

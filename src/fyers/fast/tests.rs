@@ -110,10 +110,130 @@ fn string_end_finds_the_first_special_byte() {
     }
     let long: String = "x".repeat(20) + "\u{1f}" + "\"";
     assert_eq!(string_end(long.as_bytes()), Some(20));
+    // Every position of the sixteen- and eight-byte steps and the tail, each special byte, and
+    // bytes that are not special though they look it to a signed comparison (0x7f, UTF-8).
+    for len in 0..48 {
+        for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for at in 0..len {
+                let mut bytes = "é".repeat(len).into_bytes();
+                bytes.truncate(len);
+                bytes
+                    .iter_mut()
+                    .filter(|byte| **byte < 0x80)
+                    .for_each(|byte| *byte = 0x7f);
+                bytes[at] = special;
+                assert_eq!(string_end(&bytes), Some(at), "{len} bytes, {special:#x} at {at}");
+            }
+        }
+        let plain = vec![b' '; len];
+        assert_eq!(string_end(&plain), None, "{len} spaces");
+    }
+}
+
+/// The fast path's number reading, bit for bit against serde's (with `float_roundtrip`).
+#[test]
+fn numbers_read_exactly_as_serde_reads_them() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    let mut numbers: Vec<String> = [
+        "0",
+        "-0",
+        "0.0",
+        "-0.0",
+        "5",
+        "-5",
+        "1e5",
+        "1E-5",
+        "2.5e+3",
+        "0.1",
+        "0.2",
+        "0.30000000000000004",
+        "1519.2",
+        "7.6",
+        "15.25",
+        "99999.95",
+        "123456789012345678",
+        "-123456789012345678",
+        "1234567890123456789",
+        "12345678901234567890",
+        "9223372036854775807",
+        "9223372036854775808",
+        "9007199254740992",
+        "9007199254740993",
+        "9007199254740993.0",
+        "900719925474099.3",
+        "1234567890123456.7",
+        "0.0000000000000000000001",
+        "0.00000000000000000000001",
+        "123456789.123456789",
+        "1.7976931348623157e308",
+        "4.9e-324",
+        "1e400",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for _ in 0..20_000 {
+        let whole: u64 = match rng.random_range(0..4) {
+            0 => rng.random_range(0..100),
+            1 => rng.random_range(0..100_000),
+            2 => rng.random_range(0..10_000_000_000_000),
+            _ => rng.random(),
+        };
+        let decimals = rng.random_range(0..=12);
+        let fraction: u64 = rng.random_range(0..10u64.pow(decimals));
+        let sign = if rng.random_bool(0.2) { "-" } else { "" };
+        numbers.push(match decimals {
+            0 => format!("{sign}{whole}"),
+            _ => format!("{sign}{whole}.{fraction:0width$}", width = decimals as usize),
+        });
+    }
+    let mut fast = 0;
+    for number in &numbers {
+        let text = format!(r#"{{"orders":{{"id":"1","price_limit":{number},"qty":{number}}}}}"#);
+        let serde = parse_with_serde(&text);
+        match data_frame(&text) {
+            None => {}
+            Some(Event::Order(order)) => {
+                fast += 1;
+                let Ok(Frame::Event(Event::Order(expected))) = serde else {
+                    panic!("{text}: the fast path read what serde refuses")
+                };
+                assert_eq!(order.qty, expected.qty, "{text}");
+                assert_eq!(
+                    order.limit_price.map(f64::to_bits),
+                    expected.limit_price.map(f64::to_bits),
+                    "{text}"
+                );
+            }
+            Some(other) => panic!("{text}: {other:?}"),
+        }
+        // A price alone takes the fast path whenever it is a plain decimal of 15 digits or fewer.
+        let digits = number.bytes().filter(u8::is_ascii_digit).count();
+        let price = format!(r#"{{"orders":{{"id":"1","price_limit":{number}}}}}"#);
+        let Some(Event::Order(order)) = data_frame(&price) else {
+            assert!(
+                digits > 15 || number.contains(['e', 'E']),
+                "{price} left to serde"
+            );
+            continue;
+        };
+        let Ok(Frame::Event(Event::Order(expected))) = parse_with_serde(&price) else {
+            panic!("{price}: the fast path read what serde refuses")
+        };
+        assert_eq!(
+            order.limit_price.map(f64::to_bits),
+            expected.limit_price.map(f64::to_bits),
+            "{price}"
+        );
+    }
+    // About one number in thirteen is an integer, which both fields take.
+    assert!(fast > 1_000, "integers take the fast path: {fast}");
 }
 
 #[test]
 fn field_tables_fit_the_prediction_table() {
+    // Positions index the 128-entry table and must stay clear of START.
     assert!(OrderField::TABLE.names.len() < START);
     assert!(TradeField::TABLE.names.len() < START);
     assert!(PositionField::TABLE.names.len() < START);

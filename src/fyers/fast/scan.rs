@@ -1,0 +1,109 @@
+//! The fast reader's byte scanning: where a string ends, digit values, equal short byte strings.
+//! Kept apart from the reader: these know bytes, not JSON.
+
+/// The first `"`, `\\` or control byte: sixteen bytes at a time with SSE2, then eight at a time.
+#[inline]
+pub(super) fn string_end(bytes: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86-64 baseline: every x86-64 processor has it.
+        unsafe { string_end_sse2(bytes) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    string_end_swar(bytes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn string_end_sse2(bytes: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        // SAFETY: `chunk` is 16 readable bytes, and an unaligned load reads exactly those.
+        let word = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
+        let quote = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned: a byte is a control character when max(byte, 0x1f) is 0x1f.
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(word, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+        let hits = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32;
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    string_end_swar(bytes.get(at..)?).map(|found| at + found)
+}
+
+/// The first `"`, `\\` or control byte, eight bytes at a time.
+fn string_end_swar(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(chunk);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        // The classic "has a zero byte" / "has a byte below n" tests; the lowest hit is exact.
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|found| at + found)
+}
+
+/// The value of the ASCII digit at `at`, if it is one.
+#[inline]
+pub(super) fn digit(bytes: &[u8], at: usize) -> Option<u64> {
+    let value = bytes.get(at)?.wrapping_sub(b'0');
+    (value < 10).then_some(u64::from(value))
+}
+
+/// The powers of ten a double holds exactly.
+pub(super) const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+];
+
+/// Equal byte strings, compared a word at a time: keys are short, and a call to `memcmp` per key
+/// costs more than the comparison.
+#[inline(always)]
+pub(super) fn same(a: &[u8], b: &[u8]) -> bool {
+    fn word<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+        bytes
+            .get(at..at + N)
+            .and_then(|chunk| <[u8; N]>::try_from(chunk).ok())
+    }
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    if len < 4 {
+        return a == b;
+    }
+    if len < 8 {
+        // Two overlapping four-byte words cover it.
+        return word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, len - 4) == word::<4>(b, len - 4);
+    }
+    let mut at = 0;
+    while at + 8 < len {
+        if word::<8>(a, at) != word::<8>(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    // The last eight bytes, overlapping what was compared.
+    word::<8>(a, len - 8) == word::<8>(b, len - 8)
+}
