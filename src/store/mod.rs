@@ -234,7 +234,7 @@ impl Store {
 
     fn apply_one(&mut self, event: Event, origin: Origin, received_ms: i64, batch: u64) -> Outcome {
         match event {
-            Event::Order(order) => self.orders.apply(*order, origin, received_ms, batch),
+            Event::Order(order) => self.orders.apply(order, origin, received_ms, batch),
             Event::Trade(trade) => self.apply_trade(*trade, received_ms),
             Event::Position(position) => self.apply_position(*position, origin, received_ms, batch),
             Event::General(event) => {
@@ -255,8 +255,9 @@ impl Store {
         self.trades
             .insert(trade.trade_number.clone(), TradeEntry { trade, received_ms });
         if self.trades.len() > self.config.max_trades {
-            // Oldest first; 1% slack so the shift happens rarely.
-            let drop = self.trades.len() - self.config.max_trades + self.config.max_trades / 100;
+            // Oldest first, by a twentieth of the cap at a time: the shift is a pass over them all.
+            let drop =
+                self.trades.len() - self.config.max_trades + self.config.max_trades / orders::TRIM_SHARE;
             self.trades.drain(..drop.min(self.trades.len()));
         }
         Outcome::New

@@ -132,7 +132,7 @@ pub fn differences(store: &Store, book: &Book) -> Vec<String> {
         let ours = store
             .orders
             .get(&order.id)
-            .map(|entry| comparable(Event::Order(Box::new(entry.order.clone()))));
+            .map(|entry| comparable(Event::Order(entry.order.clone())));
         if ours.as_ref() != Some(&comparable(Event::Order(Box::new(order.clone())))) {
             diffs.push(format!(
                 "order {} differs: {:?}",
