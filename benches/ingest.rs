@@ -1,18 +1,24 @@
 //! Ingest throughput: parse only; parse + apply to the store; end to end from the simulator over
 //! loopback into the store. Targets on a 2-core machine: parse + apply ≥ 1,000,000 order frames/s,
 //! end to end ≥ 300,000 frames/s.
+//!
+//! `parse_apply/*` runs the feed's two stages as the feed runs them: batches go to the parsing
+//! pool (`feed::parse_in_background`, a thread per core) while the applying thread takes the parsed
+//! batches in order under the store's lock, with as many in flight as the feed allows.
+//! `parse_apply/*/in_turn` does the same work with no overlap, for comparison.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use orderwatch::feed::{self, FeedConfig};
+use orderwatch::feed::{self, FeedConfig, Parsed};
 use orderwatch::fyers::model::{Event, EventKind};
 use orderwatch::fyers::wire::{self, Frame};
 use orderwatch::sim::{Day, DayConfig, Sim, SimConfig};
 use orderwatch::store::{Origin, Store};
 use parking_lot::RwLock;
+use tokio_tungstenite::tungstenite::Message;
 
 const BATCH: usize = 4096;
 
@@ -41,14 +47,11 @@ fn fresh(frames: &[String], round: u64) -> Vec<String> {
         .collect()
 }
 
-/// Parses as the feed does: a batch at a time, split over the two cores.
-fn parse(frames: &[String]) -> Vec<Event> {
-    wire::parse_batch(frames, |frame| wire::parse_text(frame))
-        .into_iter()
-        .filter_map(|frame| match frame {
-            Ok(Frame::Event(event)) => Some(event),
-            _ => None,
-        })
+/// As the socket delivers them: text messages in batches of at most `BATCH`.
+fn messages(frames: &[String]) -> Vec<Vec<Message>> {
+    frames
+        .chunks(BATCH)
+        .map(|chunk| chunk.iter().map(|frame| Message::text(frame.as_str())).collect())
         .collect()
 }
 
@@ -63,10 +66,38 @@ fn parse_serial(frames: &[String]) -> Vec<Event> {
         .collect()
 }
 
-fn parse_and_apply(store: &mut Store, frames: &[String]) {
-    for chunk in frames.chunks(BATCH) {
-        let events = parse(chunk);
-        black_box(store.apply_batch(events, Vec::new(), Origin::Socket));
+/// The feed's pipeline: a reader hands each batch to the parsing pool to parse (and free) and
+/// queues the answer, with as many batches in flight as the feed allows, while the session
+/// applies the parsed batches in order under the store's lock.
+fn parse_and_apply(store: &mut Store, batches: Vec<Vec<Message>>) {
+    let shared = RwLock::new(store);
+    let (queue, parsed) = std::sync::mpsc::sync_channel(feed::READS_AHEAD);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in batches {
+                if queue.send(feed::parse_in_background(batch, None)).is_err() {
+                    return;
+                }
+            }
+        });
+        for parsing in parsed {
+            let Ok(parsed) = parsing.blocking_recv() else {
+                break;
+            };
+            let mut store = shared.write();
+            black_box(store.apply_batch(parsed.events, parsed.bad, Origin::Socket));
+        }
+    });
+}
+
+/// The same two stages taking turns on one thread (the parse itself still on both cores).
+fn parse_then_apply(store: &mut Store, batches: Vec<Vec<Message>>) {
+    let shared = RwLock::new(store);
+    for batch in batches {
+        let parsed = feed::parse_messages(&batch);
+        drop(batch);
+        let mut store = shared.write();
+        black_box(store.apply_batch(parsed.events, parsed.bad, Origin::Socket));
     }
 }
 
@@ -77,22 +108,35 @@ fn offline(c: &mut Criterion) {
     group.bench_function("parse/order_frames/one_core", |b| {
         b.iter(|| black_box(parse_serial(&orders)))
     });
+    let batches = messages(&orders);
     group.bench_function("parse/order_frames", |b| {
         b.iter(|| {
-            for chunk in orders.chunks(BATCH) {
-                black_box(parse(chunk));
+            for batch in &batches {
+                black_box(feed::parse_messages(batch));
             }
         })
     });
+    drop(batches);
     let mut round = 0;
+    let mut fresh_store = |frames: &[String]| {
+        round += 1;
+        (Store::default(), messages(&fresh(frames, round)))
+    };
     group.bench_function("parse_apply/order_frames", |b| {
         b.iter_batched(
-            || {
-                round += 1;
-                (Store::default(), fresh(&orders, round))
+            || fresh_store(&orders),
+            |(mut store, batches)| {
+                parse_and_apply(&mut store, batches);
+                store
             },
-            |(mut store, frames)| {
-                parse_and_apply(&mut store, &frames);
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("parse_apply/order_frames/in_turn", |b| {
+        b.iter_batched(
+            || fresh_store(&orders),
+            |(mut store, batches)| {
+                parse_then_apply(&mut store, batches);
                 store
             },
             BatchSize::PerIteration,
@@ -101,14 +145,13 @@ fn offline(c: &mut Criterion) {
     group.bench_function("apply_only/order_frames", |b| {
         b.iter_batched(
             || {
-                round += 1;
-                let frames = fresh(&orders, round);
-                let batches: Vec<Vec<Event>> = frames.chunks(BATCH).map(parse_serial).collect();
-                (Store::default(), batches)
+                let (store, batches) = fresh_store(&orders);
+                let parsed: Vec<Parsed> = batches.iter().map(|batch| feed::parse_messages(batch)).collect();
+                (store, parsed)
             },
             |(mut store, batches)| {
-                for batch in batches {
-                    black_box(store.apply_batch(batch, Vec::new(), Origin::Socket));
+                for parsed in batches {
+                    black_box(store.apply_batch(parsed.events, parsed.bad, Origin::Socket));
                 }
                 store
             },
@@ -118,12 +161,9 @@ fn offline(c: &mut Criterion) {
     group.throughput(Throughput::Elements(all.len() as u64));
     group.bench_function("parse_apply/mixed_frames", |b| {
         b.iter_batched(
-            || {
-                round += 1;
-                (Store::default(), fresh(&all, round))
-            },
-            |(mut store, frames)| {
-                parse_and_apply(&mut store, &frames);
+            || fresh_store(&all),
+            |(mut store, batches)| {
+                parse_and_apply(&mut store, batches);
                 store
             },
             BatchSize::PerIteration,

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod clock;
+mod reader;
 mod session;
 
 use std::collections::BTreeSet;
@@ -20,6 +21,7 @@ use crate::fyers::socket::{self, SocketError};
 use crate::store::{ConnectionState, Origin, Store};
 
 pub use backoff::Backoff;
+pub use reader::{Parsed, READS_AHEAD, parse_in_background, parse_messages};
 use session::SessionEnd;
 
 pub type SharedStore = Arc<RwLock<Store>>;

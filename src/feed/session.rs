@@ -4,19 +4,18 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::SplitSink;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::reader::{self, Parsed};
 use super::{Command, Feed, Tap};
 use crate::fyers::model::{Event, EventKind};
 use crate::fyers::rest::{Profile, RestClient, RestError, Rows};
 use crate::fyers::socket::Socket;
-use crate::fyers::wire::{self, Frame};
+use crate::fyers::wire;
 use crate::store::{BadFrame, Origin, now_ms};
 
-/// Frames taken from the socket per write lock, at most.
-const MAX_BATCH: usize = 4096;
 /// Manual resyncs closer together than this are dropped: Fyers blocks clients that poll.
 const MIN_RESYNC_SPACING: Duration = Duration::from_secs(2);
 /// Bad frames are logged at most this often (they are all counted and kept in the store).
@@ -71,7 +70,8 @@ fn far_future() -> Instant {
 
 impl Feed {
     pub(super) async fn session(&mut self, socket: Socket) -> SessionEnd {
-        let (mut sink, mut stream) = socket.split();
+        let (mut sink, stream) = socket.split();
+        let (mut reads, _reader) = reader::spawn(stream);
         let timing = self.config.timing;
         let mut acks = VecDeque::new();
         let mut resync = Resync::default();
@@ -127,23 +127,18 @@ impl Feed {
                     }
                     Some(Command::Connect) => {}
                 },
-                message = stream.next() => {
-                    let mut batch = Vec::new();
-                    let mut end = None;
-                    let mut next = Some(message);
-                    while let Some(message) = next.take() {
-                        match message {
-                            Some(Ok(message)) => batch.push(message),
-                            Some(Err(err)) => end = Some(format!("socket error: {err}")),
-                            None => end = Some("closed by the server".to_owned()),
-                        }
-                        if end.is_none() && batch.len() < MAX_BATCH {
-                            next = stream.next().now_or_never();
-                        }
-                    }
-                    if !batch.is_empty() {
+                read = reads.recv() => {
+                    let Some(parsing) = read else {
+                        return SessionEnd::Lost("the socket reader stopped".to_owned());
+                    };
+                    // Awaited here, not in the select: a batch being parsed is never dropped.
+                    let Ok(mut parsed) = parsing.await else {
+                        return SessionEnd::Lost("the frame parser stopped".to_owned());
+                    };
+                    let end = parsed.end.take();
+                    if parsed.frames > 0 {
                         last_frame = Instant::now();
-                        let acked = self.process(batch, &mut acks).await;
+                        let acked = self.process(parsed, &mut acks).await;
                         resync.queued.extend(acked);
                     }
                     if let Some(reason) = end {
@@ -230,40 +225,25 @@ impl Feed {
         self.subscribe(sink, acks, &added, &kinds).await
     }
 
-    /// Parses a batch outside the lock, applies it under one write lock, wakes the UI.
-    /// Returns the kinds whose subscription was just acknowledged.
-    async fn process(&mut self, batch: Vec<Message>, acks: &mut VecDeque<PendingAck>) -> BTreeSet<EventKind> {
-        let received_ms = now_ms();
-        let mut events = Vec::with_capacity(batch.len());
-        let mut bad = Vec::new();
+    /// Applies a parsed batch under one write lock and wakes the UI. Returns the kinds whose
+    /// subscription was just acknowledged.
+    async fn process(&mut self, parsed: Parsed, acks: &mut VecDeque<PendingAck>) -> BTreeSet<EventKind> {
+        let Parsed {
+            events,
+            bad,
+            acks: acknowledgements,
+            ..
+        } = parsed;
         let mut acknowledged = None;
         let mut to_resync = BTreeSet::new();
-        let parsed = wire::parse_batch(&batch, |message| match message {
-            Message::Text(text) => Some(wire::parse_text(text.as_str())),
-            Message::Binary(bytes) => Some(wire::parse_binary(bytes)),
-            Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => None,
-        });
-        for (message, parsed) in batch.iter().zip(parsed) {
-            match parsed {
-                None | Some(Ok(Frame::Pong)) => {}
-                Some(Ok(Frame::Event(event))) => events.push(event),
-                Some(Ok(Frame::Ack { message })) => {
-                    // Answers to unsubscribe messages are not awaited.
-                    if message.to_ascii_lowercase().contains("unsub") {
-                        continue;
-                    }
-                    if let Some(ack) = acks.pop_front() {
-                        to_resync.extend(ack.resync);
-                        acknowledged = Some(ack.target);
-                    }
-                }
-                Some(Err(err)) => {
-                    let payload = match message {
-                        Message::Text(text) => text.as_str(),
-                        _ => "<binary>",
-                    };
-                    bad.push(BadFrame::new(received_ms, err.to_string(), payload));
-                }
+        for message in acknowledgements {
+            // Answers to unsubscribe messages are not awaited.
+            if message.to_ascii_lowercase().contains("unsub") {
+                continue;
+            }
+            if let Some(ack) = acks.pop_front() {
+                to_resync.extend(ack.resync);
+                acknowledged = Some(ack.target);
             }
         }
         if !bad.is_empty() {

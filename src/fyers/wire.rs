@@ -87,28 +87,6 @@ pub(crate) fn parse_with_serde(text: &str) -> Result<Frame, WireError> {
     Ok(Frame::Event(Event::General(GeneralEvent::from_frame(raw))))
 }
 
-/// Maps a batch of frames with `parse`, on two threads when the batch is big enough to be worth
-/// a thread; the order is kept.
-pub fn parse_batch<T: Sync, R: Send>(items: &[T], parse: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    const MIN_SPLIT: usize = 256;
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    if items.len() < MIN_SPLIT || cores < 2 {
-        return items.iter().map(&parse).collect();
-    }
-    let (first, second) = items.split_at(items.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| second.iter().map(&parse).collect::<Vec<_>>());
-        let mut out = Vec::with_capacity(items.len());
-        out.extend(first.iter().map(&parse));
-        match other.join() {
-            Ok(rest) => out.extend(rest),
-            // Parsing does not panic; if it ever did, this half is parsed here instead.
-            Err(_) => out.extend(second.iter().map(&parse)),
-        }
-        out
-    })
-}
-
 /// Reads one binary frame: always an error, but a counted one rather than a dropped connection.
 pub fn parse_binary(bytes: &[u8]) -> Result<Frame, WireError> {
     Err(WireError::Binary { len: bytes.len() })
