@@ -6,14 +6,13 @@
 
 use std::cell::Cell;
 
-use compact_str::CompactString;
-
 use super::model::Event;
 
 mod fields;
 mod scan;
+mod values;
 use fields::{OrderField, PositionField, TradeField};
-use scan::{POWERS_OF_TEN, digit, same, string_end};
+use scan::{same, string_end};
 
 /// A byte cursor over one frame.
 pub(super) struct Cursor<'a> {
@@ -60,72 +59,6 @@ impl<'a> Cursor<'a> {
         self.text.get(start..start + len)
     }
 
-    /// A JSON number, checked against the JSON grammar and read in the same pass. Plain decimals
-    /// (at most 19 digits, no exponent) are computed exactly here; the rest is left to `str::parse`.
-    fn number(&mut self) -> Option<Number<'a>> {
-        self.skip_ws();
-        let bytes = self.bytes;
-        let start = self.at;
-        let mut at = start;
-        let negative = bytes.get(at) == Some(&b'-');
-        at += usize::from(negative);
-        let first = *bytes.get(at)?;
-        let mut mantissa = 0u64;
-        let int_start = at;
-        while let Some(digit) = digit(bytes, at) {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
-            at += 1;
-        }
-        let int_digits = at - int_start;
-        if int_digits == 0 || (first == b'0' && int_digits > 1) {
-            return None;
-        }
-        let mut fraction = 0;
-        if bytes.get(at) == Some(&b'.') {
-            at += 1;
-            let from = at;
-            while let Some(digit) = digit(bytes, at) {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
-                at += 1;
-            }
-            fraction = at - from;
-            if fraction == 0 {
-                return None;
-            }
-        }
-        let mut exponent = false;
-        if let Some(b'e' | b'E') = bytes.get(at) {
-            at += 1;
-            exponent = true;
-            if let Some(b'+' | b'-') = bytes.get(at) {
-                at += 1;
-            }
-            let from = at;
-            while digit(bytes, at).is_some() {
-                at += 1;
-            }
-            if at == from {
-                return None;
-            }
-        }
-        self.at = at;
-        let digits = int_digits + fraction;
-        // serde_json reads `-0` as the float -0.0.
-        let integer = fraction == 0 && !exponent && !(negative && first == b'0');
-        if integer && digits <= 18 {
-            let magnitude = mantissa as i64;
-            return Some(Number::Int(if negative { -magnitude } else { magnitude }));
-        }
-        // Clinger's fast path: an exact mantissa divided by an exact power of ten is one correctly
-        // rounded operation, the same double `str::parse` (and serde's float_roundtrip) gives.
-        if !integer && !exponent && digits <= 19 && mantissa <= 1 << 53 && fraction < POWERS_OF_TEN.len() {
-            let magnitude = mantissa as f64 / POWERS_OF_TEN[fraction];
-            return Some(Number::Float(if negative { -magnitude } else { magnitude }));
-        }
-        let text = self.text.get(start..at)?;
-        Some(Number::Text { text, integer })
-    }
-
     fn literal(&mut self, word: &[u8]) -> bool {
         self.skip_ws();
         let found = self.bytes.get(self.at..self.at + word.len()) == Some(word);
@@ -133,56 +66,6 @@ impl<'a> Cursor<'a> {
             self.at += word.len();
         }
         found
-    }
-
-    /// `null` → `Some(None)`; otherwise parses with `value`.
-    #[inline(always)]
-    fn nullable<T>(&mut self, value: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
-        if self.peek()? == b'n' {
-            return self.literal(b"null").then_some(None);
-        }
-        value(self).map(Some)
-    }
-
-    #[inline(always)]
-    fn text(&mut self) -> Option<Option<CompactString>> {
-        self.nullable(|cursor| cursor.string().map(CompactString::from))
-    }
-
-    #[inline(always)]
-    fn int(&mut self) -> Option<Option<i64>> {
-        self.nullable(|cursor| match cursor.number()? {
-            Number::Int(int) => Some(int),
-            // Past i64 serde reads a u64 or a float: a type error either way, or a fit it judges.
-            Number::Text { text, integer: true } => text.parse().ok(),
-            Number::Float(_) | Number::Text { .. } => None,
-        })
-    }
-
-    #[inline(always)]
-    fn float(&mut self) -> Option<Option<f64>> {
-        self.nullable(|cursor| match cursor.number()? {
-            // serde turns an integer into f64 the same way.
-            Number::Int(int) => Some(int as f64),
-            Number::Float(float) => Some(float),
-            Number::Text { text, integer: true } => text.parse::<i64>().ok().map(|int| int as f64),
-            // serde refuses numbers out of f64's range; so does this, by leaving them to serde.
-            Number::Text { text, integer: false } => {
-                text.parse::<f64>().ok().filter(|float| float.is_finite())
-            }
-        })
-    }
-
-    fn boolean(&mut self) -> Option<Option<bool>> {
-        self.nullable(|cursor| {
-            if cursor.literal(b"true") {
-                Some(true)
-            } else if cursor.literal(b"false") {
-                Some(false)
-            } else {
-                None
-            }
-        })
     }
 
     /// Skips any value (an unknown key's), nested or not.
@@ -222,21 +105,10 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// A number as read: exact already, or text for `str::parse`.
-enum Number<'a> {
-    Int(i64),
-    Float(f64),
-    Text { text: &'a str, integer: bool },
-}
-
-/// Reads one field's value into its struct.
-pub(super) type Setter<T> = fn(&mut T, &mut Cursor) -> Option<()>;
-
-/// One struct's field table: names (raw and friendly) → field number, and each field's reader.
-pub(super) struct Fields<T: 'static> {
+/// One struct's field table: names (raw and friendly) → field number. (Each field's reader is the
+/// table's `set`.)
+pub(super) struct Fields {
     names: &'static [Name],
-    /// By field number.
-    setters: &'static [Setter<T>],
     /// Fields that must be present (serde's non-`Option` fields).
     required: u64,
 }
@@ -272,7 +144,7 @@ impl Cursor<'_> {
     /// Reads a key and its colon: the position of the key in `fields.names`, or `None` inside for
     /// a key the struct does not have. The predicted key, quotes and colon, is matched in place.
     #[inline(always)]
-    fn key<T>(&mut self, fields: &Fields<T>, next: &Next, previous: usize) -> Option<Option<usize>> {
+    fn key(&mut self, fields: &Fields, next: &Next, previous: usize) -> Option<Option<usize>> {
         let slot = next.get(previous)?;
         if let Some(name) = fields.names.get(usize::from(slot.get())) {
             let quoted = name.quoted.as_bytes();
@@ -300,11 +172,21 @@ impl Cursor<'_> {
 }
 
 /// Reads one object into a boxed `T`, built in place; `None` for anything serde should judge.
-fn object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, table: usize) -> Option<Box<T>> {
-    NEXT.with(|next| read_object(cursor, fields, next.get(table)?))
+fn object<T: Default>(
+    cursor: &mut Cursor,
+    fields: &Fields,
+    set: impl Fn(&mut T, u8, &mut Cursor) -> Option<()>,
+    table: usize,
+) -> Option<Box<T>> {
+    NEXT.with(|next| read_object(cursor, fields, set, next.get(table)?))
 }
 
-fn read_object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, next: &Next) -> Option<Box<T>> {
+fn read_object<T: Default>(
+    cursor: &mut Cursor,
+    fields: &Fields,
+    set: impl Fn(&mut T, u8, &mut Cursor) -> Option<()>,
+    next: &Next,
+) -> Option<Box<T>> {
     let mut value = Box::<T>::default();
     let mut seen = 0u64;
     let mut previous = START;
@@ -322,7 +204,7 @@ fn read_object<T: Default>(cursor: &mut Cursor, fields: &Fields<T>, next: &Next)
                     }
                     seen |= bit;
                     previous = position;
-                    (fields.setters.get(usize::from(field))?)(&mut value, cursor)?;
+                    set(&mut value, field, cursor)?;
                 }
                 None => cursor.skip_value(0)?,
             }
@@ -355,9 +237,11 @@ pub fn data_frame(text: &str) -> Option<Event> {
         let key = cursor.string()?;
         cursor.eat(b':')?;
         let parsed = match key {
-            "orders" => Event::Order(object(&mut cursor, &OrderField::TABLE, 0)?),
-            "trades" => Event::Trade(object(&mut cursor, &TradeField::TABLE, 1)?),
-            "positions" => Event::Position(object(&mut cursor, &PositionField::TABLE, 2)?),
+            "orders" => Event::Order(object(&mut cursor, &OrderField::TABLE, OrderField::set, 0)?),
+            "trades" => Event::Trade(object(&mut cursor, &TradeField::TABLE, TradeField::set, 1)?),
+            "positions" => {
+                Event::Position(object(&mut cursor, &PositionField::TABLE, PositionField::set, 2)?)
+            }
             _ => {
                 cursor.skip_value(0)?;
                 match cursor.peek()? {

@@ -17,18 +17,28 @@ macro_rules! fields {
         pub(super) enum $name { $($field),+ }
 
         impl $name {
-            pub(super) const TABLE: Fields<$ty> = Fields {
+            pub(super) const TABLE: Fields = Fields {
                 names: &[$($(Name {
                     key: $key,
                     quoted: concat!("\"", $key, "\":"),
                     field: $name::$field as u8,
                 }),+),+],
-                setters: &[$(|value: &mut $ty, cursor: &mut Cursor| {
-                    value.$field = fields!(@read $kind, cursor);
-                    Some(())
-                }),+],
                 required: 0 $(| (1u64 << ($name::$req as u8)))*,
             };
+
+            /// Every field, by number.
+            const ALL: &[$name] = &[$($name::$field),+];
+
+            /// Reads field number `field`'s value into `value`. A `match` on the field, not a
+            /// table of functions: the compiler makes it a jump into code inlined in the reader,
+            /// where the cursor stays in registers.
+            #[inline(always)]
+            pub(super) fn set(value: &mut $ty, field: u8, cursor: &mut Cursor) -> Option<()> {
+                match Self::ALL.get(usize::from(field))? {
+                    $($name::$field => value.$field = fields!(@read $kind, cursor),)+
+                }
+                Some(())
+            }
         }
     };
     (@read text, $c:ident) => { $c.text()? };
