@@ -66,6 +66,9 @@ fn parse_serial(frames: &[String]) -> Vec<Event> {
         .collect()
 }
 
+/// Parses and applies batches of messages into a store, one way or another.
+type Ingest = fn(&mut Store, Vec<Vec<Message>>);
+
 /// The feed's pipeline: a reader hands each batch to the parsing pool to parse (and free) and
 /// queues the answer, with as many batches in flight as the feed allows, while the session
 /// applies the parsed batches in order under the store's lock.
@@ -122,26 +125,6 @@ fn offline(c: &mut Criterion) {
         round += 1;
         (Store::default(), messages(&fresh(frames, round)))
     };
-    group.bench_function("parse_apply/order_frames", |b| {
-        b.iter_batched(
-            || fresh_store(&orders),
-            |(mut store, batches)| {
-                parse_and_apply(&mut store, batches);
-                store
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    group.bench_function("parse_apply/order_frames/in_turn", |b| {
-        b.iter_batched(
-            || fresh_store(&orders),
-            |(mut store, batches)| {
-                parse_then_apply(&mut store, batches);
-                store
-            },
-            BatchSize::PerIteration,
-        )
-    });
     group.bench_function("apply_only/order_frames", |b| {
         b.iter_batched(
             || {
@@ -158,17 +141,24 @@ fn offline(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.throughput(Throughput::Elements(all.len() as u64));
-    group.bench_function("parse_apply/mixed_frames", |b| {
-        b.iter_batched(
-            || fresh_store(&all),
-            |(mut store, batches)| {
-                parse_and_apply(&mut store, batches);
-                store
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    let shapes: [(&str, &[String], Ingest); 3] = [
+        ("parse_apply/order_frames", &orders, parse_and_apply),
+        ("parse_apply/order_frames/in_turn", &orders, parse_then_apply),
+        ("parse_apply/mixed_frames", &all, parse_and_apply),
+    ];
+    for (name, frames, ingest) in shapes {
+        group.throughput(Throughput::Elements(frames.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || fresh_store(frames),
+                |(mut store, batches)| {
+                    ingest(&mut store, batches);
+                    store
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -64,11 +64,20 @@ fn string_end_swar(bytes: &[u8]) -> Option<usize> {
         .map(|found| at + found)
 }
 
-/// The value of the ASCII digit at `at`, if it is one.
-#[inline]
-pub(super) fn digit(bytes: &[u8], at: usize) -> Option<u64> {
-    let value = bytes.get(at)?.wrapping_sub(b'0');
-    (value < 10).then_some(u64::from(value))
+/// The run of ASCII digits at `start`: how many, and `value` with them appended (wrapping past
+/// u64: callers use the value only for runs short enough to fit).
+#[inline(always)]
+pub(super) fn digits(bytes: &[u8], start: usize, mut value: u64) -> (usize, u64) {
+    let mut at = start;
+    while let Some(digit) = bytes
+        .get(at)
+        .map(|byte| byte.wrapping_sub(b'0'))
+        .filter(|digit| *digit < 10)
+    {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        at += 1;
+    }
+    (at - start, value)
 }
 
 /// The powers of ten a double holds exactly.

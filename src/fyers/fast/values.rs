@@ -5,7 +5,7 @@
 use compact_str::CompactString;
 
 use super::Cursor;
-use super::scan::{POWERS_OF_TEN, digit, string_end};
+use super::scan::{POWERS_OF_TEN, digits, string_end};
 
 impl<'a> Cursor<'a> {
     /// A JSON number, checked against the JSON grammar and read in the same pass. Plain decimals
@@ -18,25 +18,16 @@ impl<'a> Cursor<'a> {
         let negative = bytes.get(at) == Some(&b'-');
         at += usize::from(negative);
         let first = *bytes.get(at)?;
-        let mut mantissa = 0u64;
-        let int_start = at;
-        while let Some(digit) = digit(bytes, at) {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
-            at += 1;
-        }
-        let int_digits = at - int_start;
+        let (int_digits, mut mantissa) = digits(bytes, at, 0);
+        at += int_digits;
         if int_digits == 0 || (first == b'0' && int_digits > 1) {
             return None;
         }
         let mut fraction = 0;
         if bytes.get(at) == Some(&b'.') {
             at += 1;
-            let from = at;
-            while let Some(digit) = digit(bytes, at) {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
-                at += 1;
-            }
-            fraction = at - from;
+            (fraction, mantissa) = digits(bytes, at, mantissa);
+            at += fraction;
             if fraction == 0 {
                 return None;
             }
@@ -48,11 +39,9 @@ impl<'a> Cursor<'a> {
             if let Some(b'+' | b'-') = bytes.get(at) {
                 at += 1;
             }
-            let from = at;
-            while digit(bytes, at).is_some() {
-                at += 1;
-            }
-            if at == from {
+            let (exponent_digits, _) = digits(bytes, at, 0);
+            at += exponent_digits;
+            if exponent_digits == 0 {
                 return None;
             }
         }
@@ -109,13 +98,8 @@ impl<'a> Cursor<'a> {
         let bytes = self.bytes;
         let negative = bytes.get(self.at) == Some(&b'-');
         let first = self.at + usize::from(negative);
-        let mut at = first;
-        let mut magnitude = 0i64;
-        while let Some(digit) = digit(bytes, at) {
-            magnitude = magnitude.wrapping_mul(10).wrapping_add(digit as i64);
-            at += 1;
-        }
-        let count = at - first;
+        let (count, magnitude) = digits(bytes, first, 0);
+        let at = first + count;
         let plain = match count {
             0 => false,
             1 => !(negative && magnitude == 0),
@@ -123,6 +107,8 @@ impl<'a> Cursor<'a> {
         };
         if plain && !matches!(bytes.get(at), Some(b'.' | b'e' | b'E')) {
             self.at = at;
+            // At most 18 digits: the magnitude fits an i64.
+            let magnitude = magnitude as i64;
             return Some(Some(if negative { -magnitude } else { magnitude }));
         }
         self.int_general()
@@ -146,22 +132,13 @@ impl<'a> Cursor<'a> {
         let bytes = self.bytes;
         let negative = bytes.get(self.at) == Some(&b'-');
         let first = self.at + usize::from(negative);
-        let mut at = first;
-        let mut mantissa = 0u64;
-        while let Some(digit) = digit(bytes, at) {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
-            at += 1;
-        }
-        let whole = at - first;
+        let (whole, mut mantissa) = digits(bytes, first, 0);
+        let mut at = first + whole;
         let mut fraction = 0;
         if bytes.get(at) == Some(&b'.') {
-            let from = at + 1;
-            at = from;
-            while let Some(digit) = digit(bytes, at) {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(digit);
-                at += 1;
-            }
-            fraction = at - from;
+            at += 1;
+            (fraction, mantissa) = digits(bytes, at, mantissa);
+            at += fraction;
         }
         let leading_zero = whole > 1 && bytes.get(first) == Some(&b'0');
         // serde reads `-0` as -0.0 and `-0.0` likewise; both are plain here.
