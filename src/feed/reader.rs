@@ -20,9 +20,9 @@ pub(super) const MAX_BATCH: usize = 4096;
 
 /// Batches the reader may have in flight (parsing, or parsed and waiting) ahead of the session;
 /// past that the reader waits, the kernel's socket buffer fills and the server is pushed back.
-/// At most 8 × 4,096 frames (some 25 MB of order frames) wait in the feed. With 4 the end-to-end
-/// benchmark ran 10–20% slower than with 16 (the pool ran dry while the session applied); 8 is
-/// between the two in memory.
+/// At most 8 × 4,096 frames (some 25 MB of order frames) wait in the feed. In alternating runs
+/// from the simulator over loopback, 16 was 3–25% faster than 4 (with 4 the pool ran dry while
+/// the session applied); 8 is between the two in memory.
 pub const READS_AHEAD: usize = 8;
 
 /// Frames as read and parsed, each list in arrival order.
