@@ -47,7 +47,12 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters.
     #[inline]
     fn string(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
+        // Compact JSON has the quote right here; only otherwise is white space skipped.
+        if self.bytes.get(self.at) == Some(&b'"') {
+            self.at += 1;
+        } else {
+            self.eat(b'"')?;
+        }
         let start = self.at;
         let rest = self.bytes.get(start..)?;
         let len = string_end(rest)?;

@@ -5,7 +5,7 @@
 use compact_str::CompactString;
 
 use super::Cursor;
-use super::scan::{POWERS_OF_TEN, digits, string_end};
+use super::scan::{POWERS_OF_TEN, digits};
 
 impl<'a> Cursor<'a> {
     /// A JSON number, checked against the JSON grammar and read in the same pass. Plain decimals
@@ -72,27 +72,19 @@ impl<'a> Cursor<'a> {
         value(self).map(Some)
     }
 
-    /// A string value. The common case (a quote right here, a plain string) is read inline; the
-    /// rest (`null`, white space, anything odd) by the general path.
+    /// A string value: a quote right here goes straight to the string reader; `null`, white
+    /// space and anything odd take the general path.
     #[inline(always)]
     pub(super) fn text(&mut self) -> Option<Option<CompactString>> {
         if self.bytes.get(self.at) == Some(&b'"') {
-            let start = self.at + 1;
-            let len = string_end(self.bytes.get(start..)?)?;
-            if self.bytes.get(start + len) == Some(&b'"') {
-                self.at = start + len + 1;
-                // Cut at ASCII quotes of a valid UTF-8 input: char boundaries.
-                return self
-                    .text
-                    .get(start..start + len)
-                    .map(|text| Some(CompactString::from(text)));
-            }
+            return self.string().map(|text| Some(CompactString::from(text)));
         }
         self.nullable(|cursor| cursor.string().map(CompactString::from))
     }
 
     /// An integer value. The common case (up to 18 digits, not `-0`, no fraction or exponent) is
-    /// read inline; the rest by the general path, which judges it exactly as serde does.
+    /// read inline; the rest by the general path, which judges it exactly as serde does. (Inlining
+    /// the general `number` instead cost 10% more instructions per frame.)
     #[inline(always)]
     pub(super) fn int(&mut self) -> Option<Option<i64>> {
         let bytes = self.bytes;
