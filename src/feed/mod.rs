@@ -3,12 +3,14 @@
 
 mod backoff;
 mod clock;
+mod config;
 mod reader;
+mod resync;
 mod session;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::RwLock;
 use rand::SeedableRng;
@@ -21,6 +23,7 @@ use crate::fyers::socket::{self, SocketError};
 use crate::store::{ConnectionState, Origin, Store};
 
 pub use backoff::Backoff;
+pub use config::{FeedConfig, Timing};
 pub use reader::{Parsed, READS_AHEAD, parse_in_background, parse_messages};
 use session::SessionEnd;
 
@@ -56,59 +59,6 @@ pub enum Tap {
     Events { events: Vec<Event>, origin: Origin },
     /// The connection state changed.
     Status(serde_json::Value),
-}
-
-/// How often and how long: the protocol's numbers, shortened in tests.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Timing {
-    pub ping_every: Duration,
-    /// No frame and no pong for this long: the connection is dead.
-    pub dead_after: Duration,
-    pub ack_timeout: Duration,
-    pub connect_timeout: Duration,
-    pub backoff: Backoff,
-    pub resync_backoff: Backoff,
-    /// A connection up this long resets the backoff.
-    pub stable_after: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Self {
-            ping_every: Duration::from_secs(10),
-            dead_after: Duration::from_secs(30),
-            ack_timeout: Duration::from_secs(5),
-            connect_timeout: Duration::from_secs(10),
-            backoff: Backoff::SOCKET,
-            resync_backoff: Backoff::REST,
-            stable_after: Duration::from_secs(60),
-        }
-    }
-}
-
-/// Where to connect and with what.
-#[derive(Debug, Clone)]
-pub struct FeedConfig {
-    pub socket_url: String,
-    pub rest_url: String,
-    pub auth: Option<Authorization>,
-    pub subscriptions: BTreeSet<EventKind>,
-    /// Connect as soon as the feed starts.
-    pub autostart: bool,
-    pub timing: Timing,
-}
-
-impl FeedConfig {
-    pub fn new(socket_url: &str, rest_url: &str, auth: Option<Authorization>) -> Self {
-        Self {
-            socket_url: socket_url.to_owned(),
-            rest_url: rest_url.to_owned(),
-            auth,
-            subscriptions: EventKind::ALL.into(),
-            autostart: true,
-            timing: Timing::default(),
-        }
-    }
 }
 
 /// The UI's and CLI's end of the feed.

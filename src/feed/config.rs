@@ -1,0 +1,61 @@
+//! The feed's configuration: where to connect, with what, and the protocol's timings.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::Backoff;
+use crate::fyers::auth::Authorization;
+use crate::fyers::model::EventKind;
+
+/// How often and how long: the protocol's numbers, shortened in tests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    pub ping_every: Duration,
+    /// No frame and no pong for this long: the connection is dead.
+    pub dead_after: Duration,
+    pub ack_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub backoff: Backoff,
+    pub resync_backoff: Backoff,
+    /// A connection up this long resets the backoff.
+    pub stable_after: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            ping_every: Duration::from_secs(10),
+            dead_after: Duration::from_secs(30),
+            ack_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(10),
+            backoff: Backoff::SOCKET,
+            resync_backoff: Backoff::REST,
+            stable_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where to connect and with what.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub socket_url: String,
+    pub rest_url: String,
+    pub auth: Option<Authorization>,
+    pub subscriptions: BTreeSet<EventKind>,
+    /// Connect as soon as the feed starts.
+    pub autostart: bool,
+    pub timing: Timing,
+}
+
+impl FeedConfig {
+    pub fn new(socket_url: &str, rest_url: &str, auth: Option<Authorization>) -> Self {
+        Self {
+            socket_url: socket_url.to_owned(),
+            rest_url: rest_url.to_owned(),
+            auth,
+            subscriptions: EventKind::ALL.into(),
+            autostart: true,
+            timing: Timing::default(),
+        }
+    }
+}
