@@ -2,6 +2,7 @@
 //! them, with the counters and connection health beside them. Only the feed writes it.
 
 mod orders;
+mod pnl;
 mod status;
 
 use std::collections::VecDeque;
@@ -10,9 +11,10 @@ use std::time::Instant;
 /// Keys are ids the exchange assigns, not attacker-chosen: a fast hasher is safe here.
 type IndexMap<K, V> = indexmap::IndexMap<K, V, foldhash::fast::RandomState>;
 
-use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, PositionSide, Text, Trade};
+use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, Text, Trade};
 
 pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, supersedes};
+pub use pnl::{Aggregates, PnlPoint};
 pub use status::{
     BadFrame, ConnectionNote, ConnectionState, KindCount, RateMeter, ResyncStatus, SessionInfo,
     Subscriptions, age,
@@ -65,17 +67,6 @@ pub struct PositionEntry {
     pub socket_batch: u64,
 }
 
-/// The numbers the statistics cards show.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Aggregates {
-    pub orders: OrderCounts,
-    pub traded_value: f64,
-    pub realized_pnl: f64,
-    pub unrealized_pnl: f64,
-    pub total_pnl: f64,
-    pub open_positions: u64,
-}
-
 /// What one applied batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -116,16 +107,6 @@ pub struct Store {
     connection_log: VecDeque<ConnectionNote>,
     pnl_history: VecDeque<PnlPoint>,
 }
-
-/// Total P&L of all positions at a moment, for the intraday chart.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PnlPoint {
-    pub at_ms: i64,
-    pub total: f64,
-}
-
-/// Points kept for the chart: a trading day at one point a second needs ~22,500.
-const MAX_PNL_POINTS: usize = 30_000;
 
 impl Default for Store {
     fn default() -> Self {
@@ -289,30 +270,6 @@ impl Store {
         }
     }
 
-    /// One point a second at most: a newer total in the same second replaces the last point.
-    fn record_pnl(&mut self, at_ms: i64) {
-        let total = self
-            .positions
-            .values()
-            .map(|entry| entry.position.pl.unwrap_or(0.0))
-            .sum();
-        let point = PnlPoint { at_ms, total };
-        match self.pnl_history.back_mut() {
-            Some(last) if last.at_ms / 1000 == at_ms / 1000 => *last = point,
-            _ => {
-                if self.pnl_history.len() >= MAX_PNL_POINTS {
-                    self.pnl_history.pop_front();
-                }
-                self.pnl_history.push_back(point);
-            }
-        }
-    }
-
-    /// Total P&L over the day, oldest first.
-    pub fn pnl_history(&self) -> impl DoubleEndedIterator<Item = &PnlPoint> + ExactSizeIterator {
-        self.pnl_history.iter()
-    }
-
     fn record_bad_frame(&mut self, frame: BadFrame) {
         self.bad_frames += 1;
         if self.recent_bad_frames.len() >= self.config.max_bad_frames_kept {
@@ -347,26 +304,6 @@ impl Store {
 
     pub fn count(&self, kind: EventKind) -> KindCount {
         self.counts[kind.index()]
-    }
-
-    pub fn aggregates(&self) -> Aggregates {
-        let mut aggregates = Aggregates {
-            orders: self.orders.counts(),
-            traded_value: self.traded_value,
-            ..Aggregates::default()
-        };
-        for PositionEntry { position, .. } in self.positions.values() {
-            let realized = position.realized_profit.unwrap_or(0.0);
-            let unrealized = position.unrealized_profit.unwrap_or(0.0);
-            aggregates.realized_pnl += realized;
-            aggregates.unrealized_pnl += unrealized;
-            aggregates.total_pnl += position.pl.unwrap_or(realized + unrealized);
-            let open = position
-                .net_qty
-                .map_or(position.side != Some(PositionSide::Closed), |net| net != 0);
-            aggregates.open_positions += u64::from(open);
-        }
-        aggregates
     }
 
     pub fn trades(&self) -> impl ExactSizeIterator<Item = &TradeEntry> {
