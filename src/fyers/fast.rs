@@ -12,7 +12,7 @@ mod fields;
 mod scan;
 mod values;
 use fields::{OrderField, PositionField, TradeField};
-use scan::{same, string_end};
+use scan::{Pattern, first_special16, same, string_end};
 
 /// A byte cursor over one frame.
 pub(super) struct Cursor<'a> {
@@ -55,7 +55,14 @@ impl<'a> Cursor<'a> {
         }
         let start = self.at;
         let rest = self.bytes.get(start..)?;
-        let len = string_end(rest)?;
+        // Most strings end within sixteen bytes: one comparison finds the end.
+        let len = match rest.first_chunk::<16>() {
+            Some(window) => match first_special16(window) {
+                Some(len) => len,
+                None => 16 + string_end(rest.get(16..)?)?,
+            },
+            None => string_end(rest)?,
+        };
         if rest[len] != b'"' {
             return None;
         }
@@ -122,7 +129,7 @@ pub(super) struct Fields {
 pub(super) struct Name {
     key: &'static str,
     /// The key as it appears in compact JSON, quotes and colon included: `"qty":`.
-    quoted: &'static str,
+    quoted: Pattern,
     field: u8,
 }
 
@@ -152,14 +159,9 @@ impl Cursor<'_> {
     fn key(&mut self, fields: &Fields, next: &Next, previous: usize) -> Option<Option<usize>> {
         let slot = next.get(previous)?;
         if let Some(name) = fields.names.get(usize::from(slot.get())) {
-            let quoted = name.quoted.as_bytes();
             // The input holds exactly `"name":`: the key is the name (names have no escapes).
-            if self
-                .bytes
-                .get(self.at..self.at + quoted.len())
-                .is_some_and(|input| same(input, quoted))
-            {
-                self.at += quoted.len();
+            if name.quoted.is_at(self.bytes, self.at) {
+                self.at += name.quoted.len();
                 return Some(Some(usize::from(slot.get())));
             }
         }

@@ -1,8 +1,7 @@
 //! The field tables of the fast reader: for each struct, every key it answers to (raw and
 //! friendly) and how to read the value. Kept apart from the reader: these are data.
 
-use compact_str::CompactString;
-
+use super::scan::Pattern;
 use super::{Cursor, Fields, Name};
 use crate::fyers::model::{
     Exchange, Order, OrderSource, OrderStatus, OrderType, Position, PositionSide, ProductType, Segment, Side,
@@ -20,7 +19,7 @@ macro_rules! fields {
             pub(super) const TABLE: Fields = Fields {
                 names: &[$($(Name {
                     key: $key,
-                    quoted: concat!("\"", $key, "\":"),
+                    quoted: Pattern::new(concat!("\"", $key, "\":")),
                     field: $name::$field as u8,
                 }),+),+],
                 required: 0 $(| (1u64 << ($name::$req as u8)))*,
@@ -35,14 +34,15 @@ macro_rules! fields {
             #[inline(always)]
             pub(super) fn set(value: &mut $ty, field: u8, cursor: &mut Cursor) -> Option<()> {
                 match Self::ALL.get(usize::from(field))? {
-                    $($name::$field => value.$field = fields!(@read $kind, cursor),)+
+                    $($name::$field => fields!(@set $kind, value.$field, cursor),)+
                 }
                 Some(())
             }
         }
     };
-    (@read text, $c:ident) => { $c.text()? };
-    (@read id, $c:ident) => { $c.string().map(CompactString::from)? };
+    (@set text, $slot:expr, $c:ident) => { $c.text_into(&mut $slot)? };
+    (@set id, $slot:expr, $c:ident) => { $c.id_into(&mut $slot)? };
+    (@set $kind:ident, $slot:expr, $c:ident) => { $slot = fields!(@read $kind, $c) };
     (@read int, $c:ident) => { $c.int()? };
     (@read float, $c:ident) => { $c.float()? };
     (@read bool, $c:ident) => { $c.boolean()? };

@@ -36,6 +36,30 @@ fn string_end_sse2(bytes: &[u8]) -> Option<usize> {
     string_end_swar(bytes.get(at..)?).map(|found| at + found)
 }
 
+/// The first `"`, `\\` or control byte among sixteen: one SSE2 comparison, no loop, for the short
+/// strings (ids, symbols, tags) that make up most of a frame.
+#[inline(always)]
+pub(super) fn first_special16(window: &[u8; 16]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of the x86-64 baseline, and `window` is sixteen readable bytes,
+        // exactly what the unaligned load reads.
+        let hits = unsafe {
+            let word = _mm_loadu_si128(window.as_ptr().cast());
+            let quote = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'\\' as i8));
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(word, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        };
+        (hits != 0).then(|| hits.trailing_zeros() as usize)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    string_end_swar(window)
+}
+
 /// The first `"`, `\\` or control byte, eight bytes at a time.
 fn string_end_swar(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -85,6 +109,51 @@ pub(super) const POWERS_OF_TEN: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
     1e19, 1e20, 1e21, 1e22,
 ];
+
+/// A short byte string (a key with its quotes and colon) held as three masked little-endian
+/// words: matching it in place is three loads and compares, with no loop and no branch on its
+/// length. Longer ones, and places within 24 bytes of the end, are compared by `same`.
+pub(super) struct Pattern {
+    text: &'static [u8],
+    words: [u64; 3],
+    masks: [u64; 3],
+}
+
+impl Pattern {
+    pub(super) const fn new(text: &'static str) -> Self {
+        let text = text.as_bytes();
+        let mut words = [0; 3];
+        let mut masks = [0; 3];
+        let mut at = 0;
+        while at < text.len() && text.len() <= 24 {
+            words[at / 8] |= (text[at] as u64) << (8 * (at % 8));
+            masks[at / 8] |= 0xff << (8 * (at % 8));
+            at += 1;
+        }
+        Self { text, words, masks }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Does `bytes` hold this pattern at `at`?
+    #[inline(always)]
+    pub(super) fn is_at(&self, bytes: &[u8], at: usize) -> bool {
+        let window = bytes.get(at..).and_then(|rest| rest.first_chunk::<24>());
+        if let (Some(window), true) = (window, self.text.len() <= 24) {
+            let (words, _) = window.as_chunks::<8>();
+            let mut diff = 0;
+            for ((word, expected), mask) in words.iter().zip(self.words).zip(self.masks) {
+                diff |= (u64::from_le_bytes(*word) ^ expected) & mask;
+            }
+            return diff == 0;
+        }
+        bytes
+            .get(at..at + self.text.len())
+            .is_some_and(|input| same(input, self.text))
+    }
+}
 
 /// Equal byte strings, compared a word at a time: keys are short, and a call to `memcmp` per key
 /// costs more than the comparison.

@@ -238,3 +238,70 @@ fn field_tables_fit_the_prediction_table() {
     assert!(TradeField::TABLE.names.len() < START);
     assert!(PositionField::TABLE.names.len() < START);
 }
+
+/// Text fields of every length up to past the inline limit, with each special byte at each place,
+/// both far from the end of the frame (the in-place 16-byte path) and right at it (the general
+/// path): read exactly as serde reads them, and plain ones always by the fast path.
+#[test]
+fn text_fields_of_every_length_read_as_serde_does() {
+    let padding = r#","symbol_desc":"RELIANCE INDUSTRIES LTD","ordertag":"2:Untagged","report_type":"NEW""#;
+    for len in 0..=40 {
+        let plain: String = "aé0:-".chars().cycle().take(len).collect();
+        let mut texts = vec![plain.clone()];
+        for at in 0..plain.len() {
+            if !plain.is_char_boundary(at) {
+                continue;
+            }
+            for special in ["\"", "\\\\", "\\n", "\u{1}", "\n"] {
+                let mut text = plain.clone();
+                text.insert_str(at, special);
+                texts.push(text);
+            }
+        }
+        for text in &texts {
+            for tail in [padding, ""] {
+                for key in ["id", "symbol", "oms_msg"] {
+                    let frame = format!(r#"{{"orders":{{"id":"1","{key}":"{text}"{tail}}}}}"#);
+                    let frame = frame.replacen(r#""id":"1","id":"#, r#""id":"#, 1);
+                    assert!(agrees(&frame), "{frame}");
+                    if *text == plain {
+                        let Some(Event::Order(order)) = data_frame(&frame) else {
+                            panic!("{frame} left to serde");
+                        };
+                        let read = match key {
+                            "id" => Some(order.id.clone()),
+                            "symbol" => order.symbol.clone(),
+                            _ => order.message.clone(),
+                        };
+                        assert_eq!(read.as_deref(), Some(plain.as_str()), "{frame}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn patterns_match_exactly_their_bytes() {
+    for len in 1..=30 {
+        let key: String = "abcdefghijklmnopqrstuvwxyz0123".chars().take(len).collect();
+        let pattern = Pattern::new(Box::leak(key.clone().into_boxed_str()));
+        assert_eq!(pattern.len(), len);
+        for padding in [0, 1, 8, 23, 24, 40] {
+            let mut input = format!("..{key}").into_bytes();
+            input.extend(std::iter::repeat_n(b'~', padding));
+            assert!(pattern.is_at(&input, 2), "{key} + {padding}");
+            assert!(!pattern.is_at(&input, 1), "{key} + {padding} at 1");
+            for at in 0..len {
+                let mut changed = input.clone();
+                changed[2 + at] ^= 0x20;
+                assert!(
+                    !pattern.is_at(&changed, 2),
+                    "{key}: byte {at} changed, {padding} after"
+                );
+            }
+            input.truncate(2 + len - 1);
+            assert!(!pattern.is_at(&input, 2), "{key} cut short");
+        }
+    }
+}

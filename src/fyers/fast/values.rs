@@ -5,7 +5,7 @@
 use compact_str::CompactString;
 
 use super::Cursor;
-use super::scan::{POWERS_OF_TEN, digits};
+use super::scan::{POWERS_OF_TEN, digits, first_special16};
 
 impl<'a> Cursor<'a> {
     /// A JSON number, checked against the JSON grammar and read in the same pass. Plain decimals
@@ -80,6 +80,85 @@ impl<'a> Cursor<'a> {
             return self.string().map(|text| Some(CompactString::from(text)));
         }
         self.nullable(|cursor| cursor.string().map(CompactString::from))
+    }
+
+    /// A string value written straight into its field. The common case — a quote right here and at
+    /// most 23 plain bytes (ids, symbols, times, tags) — is found with one or two 16-byte scans and
+    /// copied in fixed-size pieces into the field's inline buffer. `CompactString::from` instead
+    /// calls `memcpy` with a varying length and then moves a 24-byte value it wrote byte by byte,
+    /// a store-forwarding stall: it was the reader's costliest line. Anything else takes `text`.
+    #[inline(always)]
+    pub(super) fn text_into(&mut self, slot: &mut Option<CompactString>) -> Option<()> {
+        if self.short_string_into(slot.insert(CompactString::const_new(""))) {
+            return Some(());
+        }
+        self.text_general(slot)
+    }
+
+    /// A string value that may not be null, written straight into its field as `text_into` does.
+    #[inline(always)]
+    pub(super) fn id_into(&mut self, slot: &mut CompactString) -> Option<()> {
+        if !self.short_string_into(slot) {
+            *slot = CompactString::from(self.string()?);
+        }
+        Some(())
+    }
+
+    /// The fast case of `text_into`: writes the string into `text` (empty and inline) and moves
+    /// past it, or returns false having consumed nothing.
+    #[inline(always)]
+    fn short_string_into(&mut self, text: &mut CompactString) -> bool {
+        /// Longest string kept inline: the 24th byte of the buffer is CompactString's tag.
+        const INLINE: usize = 23;
+        let at = self.at;
+        let window = self
+            .bytes
+            .get(at..)
+            .and_then(|rest| rest.first_chunk::<33>())
+            .filter(|window| window[0] == b'"');
+        let Some((_, window)) = window.and_then(|window| window.split_first()) else {
+            return false;
+        };
+        let (low, high) = window.split_at(16);
+        let (Ok(low), Ok(high)) = (<&[u8; 16]>::try_from(low), <&[u8; 16]>::try_from(high)) else {
+            return false;
+        };
+        let len = match first_special16(low) {
+            Some(len) => len,
+            None => 16 + first_special16(high).unwrap_or(16),
+        };
+        if len > INLINE || window[len] != b'"' || text.is_heap_allocated() || !text.is_empty() {
+            return false;
+        }
+        // SAFETY: an empty inline CompactString's `as_mut_bytes` is its 24-byte buffer. Only bytes
+        // 0..=22 are written (the 24th is the tag) and `len` ≤ 23 fits. The first `len` bytes are
+        // those between two ASCII quotes of a `&str`: valid UTF-8. Bytes past `len` are not part
+        // of the string.
+        unsafe {
+            let buffer = text.as_mut_bytes();
+            let (Some(head), Some(tail)) = (buffer.get_mut(..16), window.get(len.saturating_sub(16)..len))
+            else {
+                return false;
+            };
+            head.copy_from_slice(low);
+            if len > 16 {
+                let Some(end) = buffer.get_mut(len - 16..len) else {
+                    return false;
+                };
+                end.copy_from_slice(tail);
+            }
+            text.set_len(len);
+        }
+        self.at = at + len + 2;
+        true
+    }
+
+    /// Strings near the end of the frame, long, escaped or null: kept out of line so each text
+    /// field's inlined code stays small.
+    #[inline(never)]
+    fn text_general(&mut self, slot: &mut Option<CompactString>) -> Option<()> {
+        *slot = self.text()?;
+        Some(())
     }
 
     /// An integer value. The common case (up to 18 digits, not `-0`, no fraction or exponent) is
