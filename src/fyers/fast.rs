@@ -4,7 +4,7 @@
 //! returns `None` and the frame goes through serde, so results and errors are serde's exactly;
 //! tests hold the two paths equal.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use super::model::Event;
 
@@ -133,8 +133,8 @@ pub(super) struct Name {
     field: u8,
 }
 
-/// What followed each field last time: `Next[previous]` is the position of the key that came
-/// after it, or `UNKNOWN`.
+/// What followed each key last time: `Next[previous]` is the position of the key that came
+/// after it (a name of the struct's, or past them a learned key it skips), or `UNKNOWN`.
 type Next = [Cell<u8>; 128];
 
 /// No prediction.
@@ -152,29 +152,86 @@ thread_local! {
 /// The `previous` of the first key: no field before it.
 const START: usize = 127;
 
+/// Keys a struct does not have (`"lot_size":`, `"pan":`…) seen in frames, per struct kind and
+/// parsing thread, learned as they come with their quotes and colon. Each takes a prediction
+/// position after the struct's own names, so a frame carrying keys we skip is still read with
+/// one comparison per key; before, each such key was scanned and searched for among all the
+/// names, in every frame.
+type Learned = Vec<Box<[u8]>>;
+
+/// Longest unknown key worth remembering.
+const MAX_LEARNED_KEY_BYTES: usize = 64;
+
+thread_local! {
+    static LEARNED: [RefCell<Learned>; 3] = const { [const { RefCell::new(Vec::new()) }; 3] };
+}
+
+/// What a key is to the struct being read.
+enum Key {
+    /// The position of one of its names.
+    Field(usize),
+    /// A key it does not have, with its learned position if it has one.
+    Skip(Option<usize>),
+}
+
 impl Cursor<'_> {
-    /// Reads a key and its colon: the position of the key in `fields.names`, or `None` inside for
-    /// a key the struct does not have. The predicted key, quotes and colon, is matched in place.
+    /// Reads a key and its colon. The predicted key, quotes and colon, is matched in place.
     #[inline(always)]
-    fn key(&mut self, fields: &Fields, next: &Next, previous: usize) -> Option<Option<usize>> {
+    fn key(&mut self, fields: &Fields, next: &Next, learned: &mut Learned, previous: usize) -> Option<Key> {
         let slot = next.get(previous)?;
-        if let Some(name) = fields.names.get(usize::from(slot.get())) {
+        let predicted = usize::from(slot.get());
+        if let Some(name) = fields.names.get(predicted) {
             // The input holds exactly `"name":`: the key is the name (names have no escapes).
             if name.quoted.is_at(self.bytes, self.at) {
                 self.at += name.quoted.len();
-                return Some(Some(usize::from(slot.get())));
+                return Some(Key::Field(predicted));
             }
         }
+        self.unpredicted_key(fields, slot, learned)
+    }
+
+    /// A key that is not the predicted name: a learned key to skip, or one to look up (and then
+    /// predict next time). Out of line: the predicted path is the one to keep small.
+    #[inline(never)]
+    fn unpredicted_key(&mut self, fields: &Fields, slot: &Cell<u8>, learned: &mut Learned) -> Option<Key> {
+        let predicted = usize::from(slot.get());
+        if let Some(quoted) = predicted
+            .checked_sub(fields.names.len())
+            .and_then(|index| learned.get(index))
+            && self
+                .bytes
+                .get(self.at..self.at + quoted.len())
+                .is_some_and(|input| same(input, quoted))
+        {
+            self.at += quoted.len();
+            return Some(Key::Skip(Some(predicted)));
+        }
         let key = self.string()?.as_bytes();
-        let found = fields
+        if let Some(position) = fields
             .names
             .iter()
-            .position(|name| same(name.key.as_bytes(), key));
-        if let Some(position) = found {
+            .position(|name| same(name.key.as_bytes(), key))
+        {
+            slot.set(position as u8);
+            self.eat(b':')?;
+            return Some(Key::Field(position));
+        }
+        let known = learned
+            .iter()
+            .position(|quoted| quoted.get(1..quoted.len().saturating_sub(2)) == Some(key));
+        let position = match known {
+            Some(index) => Some(fields.names.len() + index),
+            None if fields.names.len() + learned.len() < START && key.len() <= MAX_LEARNED_KEY_BYTES => {
+                learned.push([b"\"", key, b"\":"].concat().into_boxed_slice());
+                Some(fields.names.len() + learned.len() - 1)
+            }
+            None => None,
+        };
+        if let Some(position) = position {
             slot.set(position as u8);
         }
         self.eat(b':')?;
-        Some(found)
+        Some(Key::Skip(position))
     }
 }
 
@@ -185,7 +242,12 @@ fn object<T: Default>(
     set: impl Fn(&mut T, u8, &mut Cursor) -> Option<()>,
     table: usize,
 ) -> Option<Box<T>> {
-    NEXT.with(|next| read_object(cursor, fields, set, next.get(table)?))
+    NEXT.with(|next| {
+        LEARNED.with(|learned| {
+            let mut learned = learned.get(table)?.try_borrow_mut().ok()?;
+            read_object(cursor, fields, set, next.get(table)?, &mut learned)
+        })
+    })
 }
 
 fn read_object<T: Default>(
@@ -193,6 +255,7 @@ fn read_object<T: Default>(
     fields: &Fields,
     set: impl Fn(&mut T, u8, &mut Cursor) -> Option<()>,
     next: &Next,
+    learned: &mut Learned,
 ) -> Option<Box<T>> {
     let mut value = Box::<T>::default();
     let mut seen = 0u64;
@@ -202,8 +265,8 @@ fn read_object<T: Default>(
         cursor.at += 1;
     } else {
         loop {
-            match cursor.key(fields, next, previous)? {
-                Some(position) => {
+            match cursor.key(fields, next, learned, previous)? {
+                Key::Field(position) => {
                     let field = fields.names[position].field;
                     let bit = 1u64 << field;
                     if seen & bit != 0 {
@@ -213,7 +276,12 @@ fn read_object<T: Default>(
                     previous = position;
                     set(&mut value, field, cursor)?;
                 }
-                None => cursor.skip_value(0)?,
+                Key::Skip(position) => {
+                    if let Some(position) = position {
+                        previous = position;
+                    }
+                    cursor.skip_value(0)?;
+                }
             }
             match cursor.peek()? {
                 b',' => cursor.at += 1,

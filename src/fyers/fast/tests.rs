@@ -305,3 +305,33 @@ fn patterns_match_exactly_their_bytes() {
         }
     }
 }
+
+/// A frame as Fyers sends it, with the keys Orderwatch does not keep (`lot_size`, `pan`,
+/// `tick_size`…): skipped keys are learned and predicted like the fields, and reading stays
+/// exactly serde's, frame after frame and once the table of learned keys is full.
+#[test]
+fn frames_with_keys_we_skip_read_as_serde_does() {
+    let real = r#"{"orders":{"client_id":"XP0001","exchange":10,"fy_token":"10100000001628","id":"23121800292158","id_fyers":"df013f50-6925-4e2d-ba0f-0becf1229298","instrument":0,"lot_size":1,"offline_flag":false,"oms_flag":"K:1","ord_source":"W","ord_status":20,"ord_type":2,"ordertag":"2:Untagged","org_ord_status":4,"pan":"XXXXX0000X","precision":2,"price_multiplier":1,"product_type":"CNC","qty":1,"qty_multiplier":1,"qty_remaining":1,"report_type":"New Ack","segment":10,"status_msg":"New Ack","symbol":"NSE:BECTORFOOD-EQ","symbol_desc":"MRS BECTORS FOOD SPE LTD","symbol_exch":"BECTORFOOD","tick_size":0.05,"time_epoch_oms":1702887690,"time_exch":"NA","time_oms":"18-Dec-2023 13:51:30","tran_side":1,"update_time_epoch_oms":1702887690,"update_time_exch":"01-Jan-1970 05:30:00","validity":"DAY"},"s":"ok"}"#;
+    for _ in 0..3 {
+        assert!(data_frame(real).is_some(), "the fast path reads it");
+        assert!(agrees(real));
+    }
+    // The same keys, now one of them a key of the struct's in an unexpected place, and a known
+    // key spelled like a learned one but longer.
+    let moved = real.replace(r#""pan":"XXXXX0000X""#, r#""qty_filled":3"#);
+    let longer = real.replace(r#""lot_size":1"#, r#""lot_size_x":1"#);
+    for text in [&moved, &longer, &real.to_owned()] {
+        assert!(data_frame(text).is_some(), "{text}");
+        assert!(agrees(text), "{text}");
+    }
+    // More unknown keys than there are positions to learn, each seen twice; then the real frame.
+    let many: String = (0..300).map(|n| format!(r#""extra_{n}":{n},"#)).collect();
+    let crowded = format!(r#"{{"orders":{{{many}{many}"id":"1","qty":2}}}}"#);
+    for text in [crowded.as_str(), real, crowded.as_str()] {
+        assert!(data_frame(text).is_some(), "{text}");
+        assert!(agrees(text), "{text}");
+    }
+    // A key longer than is worth learning.
+    let long_key = format!(r#"{{"orders":{{"{}":1,"id":"1"}}}}"#, "k".repeat(100));
+    assert!(agrees(&long_key) && data_frame(&long_key).is_some());
+}
