@@ -44,6 +44,7 @@ pub struct Parsed {
 fn pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
     POOL.get_or_init(|| {
+        crate::keep_freed_memory_longer();
         let built = rayon::ThreadPoolBuilder::new()
             .thread_name(|index| format!("orderwatch-parse-{index}"))
             .build();
