@@ -12,7 +12,7 @@ mod fields;
 mod scan;
 mod values;
 use fields::{OrderField, PositionField, TradeField};
-use scan::{Pattern, first_special16, same, string_end};
+use scan::{Pattern, same, string_end};
 
 /// A byte cursor over one frame.
 pub(super) struct Cursor<'a> {
@@ -55,14 +55,7 @@ impl<'a> Cursor<'a> {
         }
         let start = self.at;
         let rest = self.bytes.get(start..)?;
-        // Most strings end within sixteen bytes: one comparison finds the end.
-        let len = match rest.first_chunk::<16>() {
-            Some(window) => match first_special16(window) {
-                Some(len) => len,
-                None => 16 + string_end(rest.get(16..)?)?,
-            },
-            None => string_end(rest)?,
-        };
+        let len = string_end(rest)?;
         if rest[len] != b'"' {
             return None;
         }

@@ -1,39 +1,17 @@
 //! The fast reader's byte scanning: where a string ends, digit values, equal short byte strings.
 //! Kept apart from the reader: these know bytes, not JSON.
 
-/// The first `"`, `\\` or control byte: sixteen bytes at a time with SSE2, then eight at a time.
+/// The first `"`, `\\` or control byte: sixteen bytes at a time (`first_special16`), then the
+/// tail eight at a time. Most strings end in the first sixteen.
 #[inline]
 pub(super) fn string_end(bytes: &[u8]) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: SSE2 is part of the x86-64 baseline: every x86-64 processor has it.
-        unsafe { string_end_sse2(bytes) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    string_end_swar(bytes)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-fn string_end_sse2(bytes: &[u8]) -> Option<usize> {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    let mut at = 0;
-    while let Some(chunk) = bytes.get(at..at + 16) {
-        // SAFETY: `chunk` is 16 readable bytes, and an unaligned load reads exactly those.
-        let word = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
-        let quote = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'"' as i8));
-        let backslash = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'\\' as i8));
-        // Unsigned: a byte is a control character when max(byte, 0x1f) is 0x1f.
-        let control = _mm_cmpeq_epi8(_mm_max_epu8(word, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
-        let hits = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32;
-        if hits != 0 {
-            return Some(at + hits.trailing_zeros() as usize);
+    let (chunks, tail) = bytes.as_chunks::<16>();
+    for (index, chunk) in chunks.iter().enumerate() {
+        if let Some(found) = first_special16(chunk) {
+            return Some(index * 16 + found);
         }
-        at += 16;
     }
-    string_end_swar(bytes.get(at..)?).map(|found| at + found)
+    string_end_swar(tail).map(|found| chunks.len() * 16 + found)
 }
 
 /// The first `"`, `\\` or control byte among sixteen: one SSE2 comparison, no loop, for the short
@@ -51,6 +29,7 @@ pub(super) fn first_special16(window: &[u8; 16]) -> Option<usize> {
             let word = _mm_loadu_si128(window.as_ptr().cast());
             let quote = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'"' as i8));
             let backslash = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'\\' as i8));
+            // Unsigned: a byte is a control character when max(byte, 0x1f) is 0x1f.
             let control = _mm_cmpeq_epi8(_mm_max_epu8(word, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
             _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
         };
