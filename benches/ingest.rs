@@ -2,22 +2,24 @@
 //! loopback into the store. Targets on a 2-core machine: parse + apply ≥ 1,000,000 order frames/s,
 //! end to end ≥ 300,000 frames/s.
 //!
-//! `parse_apply/*` runs the feed's two stages as the feed runs them: batches go to the parsing
-//! pool (`feed::parse_in_background`, a thread per core) while the applying thread takes the parsed
-//! batches in order under the store's lock, with as many in flight as the feed allows.
-//! `parse_apply/*/in_turn` does the same work with no overlap, for comparison.
+//! `parse_apply/*` runs the feed's two stages as the feed runs them: batches go to the ingest
+//! (`feed::Inlet::submit`), with as many in flight as the feed allows; the parsing pool (a thread
+//! per core) parses them and applies each in its turn under the store's lock, while the session's
+//! stand-in takes the replies in order. `parse_apply/*/in_turn` does the same work on one thread,
+//! for comparison.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use orderwatch::feed::{self, FeedConfig, Parsed};
+use orderwatch::feed::{self, FeedConfig, Ingest, Parsed, SharedStore};
 use orderwatch::fyers::model::{Event, EventKind};
 use orderwatch::fyers::wire::{self, Frame};
 use orderwatch::sim::{Day, DayConfig, Sim, SimConfig};
 use orderwatch::store::{Origin, Store};
 use parking_lot::RwLock;
+use rayon::prelude::*;
 use tokio_tungstenite::tungstenite::Message;
 
 const BATCH: usize = 4096;
@@ -67,39 +69,45 @@ fn parse_serial(frames: &[String]) -> Vec<Event> {
 }
 
 /// Parses and applies batches of messages into a store, one way or another.
-type Ingest = fn(&mut Store, Vec<Vec<Message>>);
+type Run = fn(SharedStore, Vec<Vec<Message>>);
 
-/// The feed's pipeline: a reader hands each batch to the parsing pool to parse (and free) and
-/// queues the answer, with as many batches in flight as the feed allows, while the session
-/// applies the parsed batches in order under the store's lock.
-fn parse_and_apply(store: &mut Store, batches: Vec<Vec<Message>>) {
-    let shared = RwLock::new(store);
-    let (queue, parsed) = std::sync::mpsc::sync_channel(feed::READS_AHEAD);
+/// The feed's pipeline: a reader submits each batch to the ingest, with as many batches in flight
+/// as the feed allows; the parsing pool parses them and applies each in its turn under the
+/// store's lock; the session takes the replies in order.
+fn parse_and_apply(store: SharedStore, batches: Vec<Vec<Message>>) {
+    let ingest = Ingest::new(store);
+    let inlet = ingest.inlet(false);
+    // A pool thread lets go of the ingest (and the store) just after its last reply: wait for
+    // that, so the store is not freed there while the next round is measured.
+    let released = Arc::downgrade(&ingest);
+    drop(ingest);
+    let (queue, replies) = std::sync::mpsc::sync_channel(feed::READS_AHEAD);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for batch in batches {
-                if queue.send(feed::parse_in_background(batch, None)).is_err() {
+                if queue.send(inlet.submit(batch, None)).is_err() {
                     return;
                 }
             }
         });
-        for parsing in parsed {
-            let Ok(parsed) = parsing.blocking_recv() else {
+        for reply in replies {
+            let Ok(applied) = reply.blocking_recv() else {
                 break;
             };
-            let mut store = shared.write();
-            black_box(store.apply_batch(parsed.events, parsed.bad, Origin::Socket));
+            black_box(applied);
         }
     });
+    while released.strong_count() > 0 {
+        std::thread::yield_now();
+    }
 }
 
-/// The same two stages taking turns on one thread (the parse itself still on both cores).
-fn parse_then_apply(store: &mut Store, batches: Vec<Vec<Message>>) {
-    let shared = RwLock::new(store);
+/// The same two stages taking turns on one thread.
+fn parse_then_apply(store: SharedStore, batches: Vec<Vec<Message>>) {
     for batch in batches {
         let parsed = feed::parse_messages(&batch);
         drop(batch);
-        let mut store = shared.write();
+        let mut store = store.write();
         black_box(store.apply_batch(parsed.events, parsed.bad, Origin::Socket));
     }
 }
@@ -112,18 +120,22 @@ fn offline(c: &mut Criterion) {
         b.iter(|| black_box(parse_serial(&orders)))
     });
     let batches = messages(&orders);
+    // As the feed's pool parses: a batch per thread, every core busy.
     group.bench_function("parse/order_frames", |b| {
         b.iter(|| {
-            for batch in &batches {
-                black_box(feed::parse_messages(batch));
-            }
+            batches
+                .par_iter()
+                .for_each(|batch| drop(black_box(feed::parse_messages(batch))))
         })
     });
     drop(batches);
     let mut round = 0;
     let mut fresh_store = |frames: &[String]| {
         round += 1;
-        (Store::default(), messages(&fresh(frames, round)))
+        (
+            Arc::new(RwLock::new(Store::default())),
+            messages(&fresh(frames, round)),
+        )
     };
     group.bench_function("apply_only/order_frames", |b| {
         b.iter_batched(
@@ -132,27 +144,31 @@ fn offline(c: &mut Criterion) {
                 let parsed: Vec<Parsed> = batches.iter().map(|batch| feed::parse_messages(batch)).collect();
                 (store, parsed)
             },
-            |(mut store, batches)| {
+            |(store, batches)| {
                 for parsed in batches {
-                    black_box(store.apply_batch(parsed.events, parsed.bad, Origin::Socket));
+                    black_box(
+                        store
+                            .write()
+                            .apply_batch(parsed.events, parsed.bad, Origin::Socket),
+                    );
                 }
                 store
             },
             BatchSize::PerIteration,
         )
     });
-    let shapes: [(&str, &[String], Ingest); 3] = [
+    let shapes: [(&str, &[String], Run); 3] = [
         ("parse_apply/order_frames", &orders, parse_and_apply),
         ("parse_apply/order_frames/in_turn", &orders, parse_then_apply),
         ("parse_apply/mixed_frames", &all, parse_and_apply),
     ];
-    for (name, frames, ingest) in shapes {
+    for (name, frames, run) in shapes {
         group.throughput(Throughput::Elements(frames.len() as u64));
         group.bench_function(name, |b| {
             b.iter_batched(
                 || fresh_store(frames),
-                |(mut store, batches)| {
-                    ingest(&mut store, batches);
+                |(store, batches)| {
+                    run(store.clone(), batches);
                     store
                 },
                 BatchSize::PerIteration,

@@ -1,9 +1,12 @@
 //! The one writer: keeps the order socket up, merges REST snapshots after every (re)connect, and
-//! applies everything to the `Store` in batches. Commands come in over a bounded channel.
+//! applies everything to the `Store` in batches (socket batches on its parsing threads, one at a
+//! time in the order read: see `ingest`). Commands come in over a bounded channel.
 
 mod backoff;
 mod clock;
 mod config;
+mod ingest;
+mod parse;
 mod reader;
 mod resync;
 mod session;
@@ -24,7 +27,9 @@ use crate::store::{ConnectionState, Origin, Store};
 
 pub use backoff::Backoff;
 pub use config::{FeedConfig, Timing};
-pub use reader::{Parsed, READS_AHEAD, parse_in_background, parse_messages};
+pub use ingest::{Applied, Ingest, Inlet};
+pub use parse::{Parsed, parse_messages};
+pub use reader::READS_AHEAD;
 use session::SessionEnd;
 
 pub type SharedStore = Arc<RwLock<Store>>;
@@ -99,6 +104,7 @@ pub fn spawn(
     let (commands_tx, commands) = mpsc::channel(64);
     store.write().subscriptions.wanted = config.subscriptions.clone();
     let feed = Feed {
+        ingest: Ingest::new(store.clone()),
         weak_commands: commands_tx.downgrade(),
         clock: None,
         rest: None,
@@ -136,6 +142,8 @@ struct Feed {
     rest: Option<RestClient>,
     streaming: bool,
     store: SharedStore,
+    /// Applies socket batches to the store in the order read, across connections.
+    ingest: Arc<Ingest>,
     repaint: RepaintHook,
     tap: Option<mpsc::Sender<Tap>>,
     commands: mpsc::Receiver<Command>,

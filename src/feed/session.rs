@@ -8,13 +8,14 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::reader::{self, Parsed};
-use super::resync::{Resync, ResyncResult, changed};
+use super::ingest::Applied;
+use super::reader;
+use super::resync::{Resync, ResyncResult};
 use super::{Command, Feed, Tap};
 use crate::fyers::model::EventKind;
 use crate::fyers::socket::Socket;
 use crate::fyers::wire;
-use crate::store::{BadFrame, Origin};
+use crate::store::Origin;
 
 /// Bad frames are logged at most this often (they are all counted and kept in the store).
 const BAD_FRAME_LOG_EVERY: Duration = Duration::from_secs(10);
@@ -50,7 +51,8 @@ fn far_future() -> Instant {
 impl Feed {
     pub(super) async fn session(&mut self, socket: Socket) -> SessionEnd {
         let (mut sink, stream) = socket.split();
-        let (mut reads, _reader) = reader::spawn(stream);
+        let inlet = self.ingest.inlet(self.tap.is_some());
+        let (mut reads, _reader) = reader::spawn(stream, inlet);
         let timing = self.config.timing;
         let mut acks = VecDeque::new();
         let mut resync = Resync::default();
@@ -109,13 +111,13 @@ impl Feed {
                         return SessionEnd::Lost("the socket reader stopped".to_owned());
                     };
                     // Awaited here, not in the select: a batch being parsed is never dropped.
-                    let Ok(mut parsed) = parsing.await else {
+                    let Ok(mut applied) = parsing.await else {
                         return SessionEnd::Lost("the frame parser stopped".to_owned());
                     };
-                    let end = parsed.end.take();
-                    if parsed.frames > 0 {
+                    let end = applied.end.take();
+                    if applied.frames > 0 {
                         last_frame = Instant::now();
-                        let acked = self.process(parsed, &mut acks).await;
+                        let acked = self.process(applied, &mut acks).await;
                         resync.queued.extend(acked);
                     }
                     if let Some(reason) = end {
@@ -202,18 +204,12 @@ impl Feed {
         self.subscribe(sink, acks, &added, &kinds).await
     }
 
-    /// Applies a parsed batch under one write lock and wakes the UI. Returns the kinds whose
-    /// subscription was just acknowledged.
-    async fn process(&mut self, parsed: Parsed, acks: &mut VecDeque<PendingAck>) -> BTreeSet<EventKind> {
-        let Parsed {
-            events,
-            bad,
-            acks: acknowledgements,
-            ..
-        } = parsed;
+    /// Takes in a batch the ingest applied: its acknowledgements, its bad frames, the UI and the
+    /// tap. Returns the kinds whose subscription was just acknowledged.
+    async fn process(&mut self, applied: Applied, acks: &mut VecDeque<PendingAck>) -> BTreeSet<EventKind> {
         let mut acknowledged = None;
         let mut to_resync = BTreeSet::new();
-        for message in acknowledgements {
+        for message in &applied.acks {
             // Answers to unsubscribe messages are not awaited.
             if message.to_ascii_lowercase().contains("unsub") {
                 continue;
@@ -223,22 +219,17 @@ impl Feed {
                 acknowledged = Some(ack.target);
             }
         }
-        if !bad.is_empty() {
-            self.log_bad_frames(&bad);
+        if let Some(error) = &applied.last_error {
+            self.log_bad_frames(applied.bad_frames, error);
         }
-        let tapped = self.tap.as_ref().map(|_| events.clone());
-        let report = {
+        if let Some(target) = acknowledged {
             let mut store = self.store.write();
-            if let Some(target) = acknowledged {
-                let wanted = store.subscriptions.wanted.clone();
-                store.subscriptions.acknowledged = target.intersection(&wanted).copied().collect();
-            }
-            store.apply_batch(events, bad, Origin::Socket)
-        };
+            let wanted = store.subscriptions.wanted.clone();
+            store.subscriptions.acknowledged = target.intersection(&wanted).copied().collect();
+        }
         (self.repaint)();
-        if let (Some(tap), Some(events)) = (&self.tap, tapped) {
+        if let (Some(tap), Some(events)) = (&self.tap, applied.tapped) {
             // The stream carries what the store took: no duplicate trades, no regressions.
-            let events = changed(events, &report.outcomes);
             if !events.is_empty() {
                 let _ = tap
                     .send(Tap::Events {
@@ -251,13 +242,13 @@ impl Feed {
         to_resync
     }
 
-    fn log_bad_frames(&mut self, bad: &[BadFrame]) {
-        self.bad_frames_unlogged += bad.len() as u64;
+    fn log_bad_frames(&mut self, count: usize, last_error: &str) {
+        self.bad_frames_unlogged += count as u64;
         let due = self
             .bad_frames_logged_at
             .is_none_or(|at| at.elapsed() >= BAD_FRAME_LOG_EVERY);
-        if due && let Some(last) = bad.last() {
-            tracing::warn!(count = self.bad_frames_unlogged, error = %last.error, "skipped bad frames");
+        if due {
+            tracing::warn!(count = self.bad_frames_unlogged, error = %last_error, "skipped bad frames");
             self.bad_frames_unlogged = 0;
             self.bad_frames_logged_at = Some(Instant::now());
         }
