@@ -36,7 +36,8 @@ pub struct Applied {
     pub last_error: Option<String>,
     /// Why the socket ended, if it did after these frames.
     pub end: Option<String>,
-    /// False when the batch's connection had closed before its turn: nothing was applied.
+    /// False when nothing was applied: the batch was empty, or its connection had closed before
+    /// its turn came.
     pub applied: bool,
     /// With a tap, the events that changed the store.
     pub tapped: Option<Vec<Event>>,
@@ -130,7 +131,8 @@ impl Ingest {
             applied: false,
             tapped: None,
         };
-        if open.load(Ordering::Acquire) {
+        // An empty batch (the socket ended with nothing more) changes nothing in the store.
+        if frames > 0 && open.load(Ordering::Acquire) {
             let tapped = tap.then(|| events.clone());
             // A panic here would end the pool's thread and the process with it; applying is
             // written not to panic, and if it ever did the connection is dropped instead.
