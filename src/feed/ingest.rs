@@ -133,16 +133,17 @@ impl Ingest {
         };
         // An empty batch (the socket ended with nothing more) changes nothing in the store.
         if frames > 0 && open.load(Ordering::Acquire) {
-            let tapped = tap.then(|| events.clone());
             // A panic here would end the pool's thread and the process with it; applying is
             // written not to panic, and if it ever did the connection is dropped instead.
-            let report = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                self.store.write().apply_batch(events, bad, Origin::Socket)
+            let tapped = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let tapped = tap.then(|| events.clone());
+                let report = self.store.write().apply_batch(events, bad, Origin::Socket);
+                tapped.map(|events| changed(events, &report.outcomes))
             }));
-            match report {
-                Ok(report) => {
+            match tapped {
+                Ok(tapped) => {
                     applied.applied = true;
-                    applied.tapped = tapped.map(|events| changed(events, &report.outcomes));
+                    applied.tapped = tapped;
                 }
                 Err(_) => applied.end = Some("applying frames failed; reconnecting".to_owned()),
             }

@@ -150,8 +150,15 @@ fn an_empty_batch_brings_only_how_the_socket_ended() {
     let store = Arc::new(RwLock::new(Store::default()));
     let inlet = Ingest::new(store.clone()).inlet(false);
     let version = store.read().version();
-    let reply = replies(vec![inlet.submit(Vec::new(), Some("closed by the server".to_owned()))]).remove(0);
+    let reply = replies(vec![
+        inlet.submit(Vec::new(), Some("closed by the server".to_owned())),
+    ])
+    .remove(0);
     assert_eq!(reply.end.as_deref(), Some("closed by the server"));
     assert_eq!((reply.frames, reply.applied), (0, false));
-    assert_eq!(store.read().version(), version, "nothing to apply, nothing changed");
+    assert_eq!(
+        store.read().version(),
+        version,
+        "nothing to apply, nothing changed"
+    );
 }
