@@ -126,9 +126,11 @@ pub(super) struct Name {
     field: u8,
 }
 
-/// What followed each key last time: `Next[previous]` is the position of the key that came
-/// after it (a name of the struct's, or past them a learned key it skips), or `UNKNOWN`.
-type Next = [Cell<u8>; 128];
+/// What followed each key: `Next[previous]` holds the positions of the keys that came after it
+/// the last time and the time before (a name of the struct's, or past them a learned key it
+/// skips), or `UNKNOWN`. Two, because a stream mixes a few shapes of frame (orders with and
+/// without a parent, a take-profit or an id_fyers), and each shape changes what follows a key.
+type Next = [[Cell<u8>; 2]; 128];
 
 /// No prediction.
 const UNKNOWN: u8 = u8::MAX;
@@ -139,7 +141,7 @@ thread_local! {
     /// ordinal instead was 20% slower: one key more or less in a frame shifts every prediction
     /// after it.) Per thread, because the parsing threads would otherwise fight over these cache
     /// lines whenever the shape changes.
-    static NEXT: [Next; 3] = const { [const { [const { Cell::new(UNKNOWN) }; 128] }; 3] };
+    static NEXT: [Next; 3] = const { [const { [const { [const { Cell::new(UNKNOWN) }; 2] }; 128] }; 3] };
 }
 
 /// The `previous` of the first key: no field before it.
@@ -171,8 +173,8 @@ impl Cursor<'_> {
     /// Reads a key and its colon. The predicted key, quotes and colon, is matched in place.
     #[inline(always)]
     fn key(&mut self, fields: &Fields, next: &Next, learned: &mut Learned, previous: usize) -> Option<Key> {
-        let slot = next.get(previous)?;
-        let predicted = usize::from(slot.get());
+        let slots = next.get(previous)?;
+        let predicted = usize::from(slots[0].get());
         if let Some(name) = fields.names.get(predicted) {
             // The input holds exactly `"name":`: the key is the name (names have no escapes).
             if name.quoted.is_at(self.bytes, self.at) {
@@ -180,14 +182,21 @@ impl Cursor<'_> {
                 return Some(Key::Field(predicted));
             }
         }
-        self.unpredicted_key(fields, slot, learned)
+        self.unpredicted_key(fields, slots, learned)
     }
 
-    /// A key that is not the predicted name: a learned key to skip, or one to look up (and then
-    /// predict next time). Out of line: the predicted path is the one to keep small.
+    /// A key that is not the predicted name: the predicted learned key, the key that came the
+    /// time before, or one to look up. The key found is predicted next time, the one it replaces
+    /// kept as the second guess. Out of line: the predicted path is the one to keep small.
     #[inline(never)]
-    fn unpredicted_key(&mut self, fields: &Fields, slot: &Cell<u8>, learned: &mut Learned) -> Option<Key> {
-        let predicted = usize::from(slot.get());
+    fn unpredicted_key(
+        &mut self,
+        fields: &Fields,
+        slots: &[Cell<u8>; 2],
+        learned: &mut Learned,
+    ) -> Option<Key> {
+        let [last, before] = slots;
+        let predicted = usize::from(last.get());
         if let Some(quoted) = predicted
             .checked_sub(fields.names.len())
             .and_then(|index| learned.get(index))
@@ -199,13 +208,22 @@ impl Cursor<'_> {
             self.at += quoted.len();
             return Some(Key::Skip(Some(predicted)));
         }
+        let remember = |position: usize| {
+            before.set(last.get());
+            last.set(position as u8);
+        };
+        let second = usize::from(before.get());
+        if let Some(key) = self.key_at(fields, learned, second) {
+            remember(second);
+            return Some(key);
+        }
         let key = self.string()?.as_bytes();
         if let Some(position) = fields
             .names
             .iter()
             .position(|name| same(name.key.as_bytes(), key))
         {
-            slot.set(position as u8);
+            remember(position);
             self.eat(b':')?;
             return Some(Key::Field(position));
         }
@@ -221,10 +239,29 @@ impl Cursor<'_> {
             None => None,
         };
         if let Some(position) = position {
-            slot.set(position as u8);
+            remember(position);
         }
         self.eat(b':')?;
         Some(Key::Skip(position))
+    }
+
+    /// The key at prediction position `position` (a name, or a learned key), if the input holds
+    /// it here exactly, quotes and colon included; then the cursor is past it.
+    fn key_at(&mut self, fields: &Fields, learned: &Learned, position: usize) -> Option<Key> {
+        if let Some(name) = fields.names.get(position) {
+            if !name.quoted.is_at(self.bytes, self.at) {
+                return None;
+            }
+            self.at += name.quoted.len();
+            return Some(Key::Field(position));
+        }
+        let quoted = learned.get(position.checked_sub(fields.names.len())?)?;
+        let input = self.bytes.get(self.at..self.at + quoted.len())?;
+        if !same(input, quoted) {
+            return None;
+        }
+        self.at += quoted.len();
+        Some(Key::Skip(Some(position)))
     }
 }
 

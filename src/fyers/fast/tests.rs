@@ -335,3 +335,34 @@ fn frames_with_keys_we_skip_read_as_serde_does() {
     let long_key = format!(r#"{{"orders":{{"{}":1,"id":"1"}}}}"#, "k".repeat(100));
     assert!(agrees(&long_key) && data_frame(&long_key).is_some());
 }
+
+/// Streams mix shapes of frame; the key seen before last is the second guess. Whatever the guesses
+/// hold (a name, a learned key, a key this frame lacks), every frame reads as serde reads it.
+#[test]
+fn frames_of_alternating_shapes_read_as_serde_does() {
+    let frame = |middle: &str| {
+        format!(
+            r#"{{"orders":{{"client_id":"XP0001","id":"1",{middle}"id_exchange":"","qty":5,"org_ord_status":6,"symbol":"NSE:SBIN-EQ"}},"s":"ok"}}"#
+        )
+    };
+    let shapes = [
+        frame(""),
+        frame(r#""id_parent":"0","#),
+        frame(r#""lot_size":1,"#),
+        frame(r#""id_parent":"0","lot_size":1,"#),
+        frame(r#""lot_size":1,"id_parent":"0","#),
+    ];
+    let order = [
+        0, 1, 0, 1, 2, 0, 2, 1, 3, 4, 3, 0, 4, 2, 1, 1, 0, 3, 3, 4, 4, 2, 2, 0,
+    ];
+    for (step, &shape) in order.iter().enumerate() {
+        let text = &shapes[shape];
+        let Some(event) = data_frame(text) else {
+            panic!("step {step}: shape {shape} left the fast path");
+        };
+        assert!(
+            matches!(parse_with_serde(text), Ok(Frame::Event(serde)) if serde == event),
+            "step {step}: shape {shape}"
+        );
+    }
+}
