@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::feed::{self, FeedConfig, Tap};
 use crate::fyers::model::EventKind;
-use crate::store::{Origin, Store};
+use crate::store::{FeedStatus, Origin, SESSION_EXPIRED, Store};
 
 #[derive(Debug, Clone, Default)]
 pub struct HeadlessOptions {
@@ -27,6 +27,8 @@ pub enum HeadlessError {
     AuthRejected(String),
     #[error("cannot stream: {0}")]
     Unreachable(String),
+    #[error("the feed failed: {0}")]
+    Failed(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -72,12 +74,14 @@ impl Summary {
 
 /// Streams until told to stop; `out` gets the JSON lines.
 pub async fn run(
-    config: FeedConfig,
+    mut config: FeedConfig,
     options: HeadlessOptions,
     out: &mut dyn Write,
 ) -> (Summary, Result<Finish, HeadlessError>) {
     let store = Arc::new(RwLock::new(Store::default()));
     let (tap_tx, mut tap) = mpsc::channel(1024);
+    // Headless says why a failed feed stopped and exits; a script or service manager restarts it.
+    config.restart_on_failure = false;
     let (handle, task) = feed::spawn(config, store.clone(), Box::new(|| {}), Some(tap_tx));
     let started = Instant::now();
     let mut events = [0u64; 4];
@@ -134,25 +138,24 @@ fn write_tap(
 ) -> Result<Option<Finish>, HeadlessError> {
     let written = match tapped {
         Tap::Status(status) => {
-            let line = json!({"type": "status", "status": status});
-            let state = status["state"].as_str().unwrap_or_default();
-            let reason = status["reason"].as_str().unwrap_or_default().to_owned();
-            match state {
-                "connected" => *ever_connected = true,
-                "auth_rejected" => {
-                    writeln!(out, "{line}").and_then(|()| out.flush()).ok();
-                    return Err(HeadlessError::AuthRejected(reason));
+            let line = json!({"type": "status", "status": status.to_json()});
+            let refused = match status {
+                FeedStatus::Connected { .. } => {
+                    *ever_connected = true;
+                    None
                 }
-                "reconnecting" if !*ever_connected => return Err(HeadlessError::Unreachable(reason)),
-                "disconnected" if !reason.is_empty() || !*ever_connected => {
-                    let reason = if reason.is_empty() {
-                        "stream stopped".into()
-                    } else {
-                        reason
-                    };
+                FeedStatus::AuthRejected { reason } => Some(HeadlessError::AuthRejected(reason)),
+                FeedStatus::SessionExpired => Some(HeadlessError::AuthRejected(SESSION_EXPIRED.to_owned())),
+                FeedStatus::Failed { reason, .. } => Some(HeadlessError::Failed(reason)),
+                FeedStatus::Reconnecting { reason, .. } if !*ever_connected => {
                     return Err(HeadlessError::Unreachable(reason));
                 }
-                _ => {}
+                FeedStatus::Disconnected { reason } => return Err(HeadlessError::Unreachable(reason)),
+                _ => None,
+            };
+            if let Some(err) = refused {
+                writeln!(out, "{line}").and_then(|()| out.flush()).ok();
+                return Err(err);
             }
             writeln!(out, "{line}")
         }

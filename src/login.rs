@@ -165,7 +165,7 @@ async fn login(args: LoginArgs) -> Result<String, Failure> {
     };
     let ends = session
         .expires_at
-        .map(|at| format!("; the session ends {}", orderwatch::ui::format::date_time(at)))
+        .map(|at| format!("; the session ends {}", orderwatch::format::date_time(at)))
         .unwrap_or_default();
     let kept = match vault.kind() {
         VaultKind::Keychain => "the token is in the OS keychain",

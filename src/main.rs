@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use orderwatch::account::Stored;
 use orderwatch::config::{SavedAccount, Settings};
-use orderwatch::feed::FeedConfig;
+use orderwatch::feed::{FeedConfig, FeedFault};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
@@ -97,6 +97,9 @@ struct HeadlessArgs {
     /// Exit when no data event arrived for this many seconds.
     #[arg(long)]
     idle_exit: Option<f64>,
+    /// Fault injection for tests: the feed panics after applying this many socket batches.
+    #[arg(long, hide = true)]
+    fault_feed_panic_after: Option<u64>,
 }
 
 #[derive(Args)]
@@ -206,7 +209,7 @@ fn sim_config(seed: u64, rate: f64, steps: Option<u64>) -> SimConfig {
 
 /// 09:15 IST today, when the exchange opens.
 fn today_market_open() -> i64 {
-    let ist_offset = 5 * 3600 + 30 * 60;
+    let ist_offset = orderwatch::fyers::model::IST_OFFSET_SECS;
     let now = chrono::Utc::now().timestamp();
     let ist_midnight = (now + ist_offset).div_euclid(86_400) * 86_400 - ist_offset;
     ist_midnight + 9 * 3600 + 15 * 60
@@ -342,6 +345,7 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
         }
     };
     config.subscriptions = subscriptions;
+    config.fault = args.fault_feed_panic_after.map(FeedFault::PanicAfterBatches);
     let options = HeadlessOptions {
         exit_after: args.exit_after,
         idle_exit: args

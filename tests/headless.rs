@@ -948,3 +948,32 @@ async fn sim_mode_on_port_0_prints_working_urls_and_token() {
 
     drop(child);
 }
+
+#[test]
+fn a_failed_feed_exits_1_with_the_reason() {
+    let run = run_args(&[
+        "headless",
+        "--demo",
+        "--rate",
+        "0",
+        "--exit-after",
+        "1000000",
+        "--fault-feed-panic-after",
+        "5",
+    ]);
+    assert_eq!(run.code(), Some(1), "{run}");
+    assert!(
+        run.stderr.contains("orderwatch: the feed failed: fault injected"),
+        "stderr does not say why: {run}"
+    );
+    let last = run.lines().pop().unwrap_or_default();
+    assert_eq!(last["status"]["state"], "failed", "{run}");
+    assert!(
+        last["status"]["restart_in_ms"].is_null(),
+        "headless does not restart: {run}"
+    );
+    assert!(
+        !run.data_lines().is_empty(),
+        "what came before the failure was written: {run}"
+    );
+}

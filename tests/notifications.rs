@@ -17,10 +17,10 @@ use common::*;
 use orderwatch::config::NotificationSettings;
 use orderwatch::desktop::notify::{self, DesktopSink, Notification, NotifyKind, Sink};
 use orderwatch::feed::{self, Tap};
+use orderwatch::format::{quantity, rupees};
 use orderwatch::fyers::model::{Event, EventKind, Order, OrderStatus, Side};
 use orderwatch::sim::{Book, SimConfig};
 use orderwatch::store::{Origin, Store};
-use orderwatch::ui::format::{quantity, rupees};
 use parking_lot::{Mutex, RwLock};
 
 const SERVER_NAME: &str = "org.freedesktop.Notifications";

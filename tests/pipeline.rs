@@ -7,11 +7,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
-use orderwatch::feed::Command;
+use std::sync::Arc;
+
+use orderwatch::feed::{self, Command, FeedFault};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::model::EventKind;
 use orderwatch::sim::Fault;
 use orderwatch::store::ConnectionState;
+use orderwatch::store::{Store, StoreConfig};
+use parking_lot::RwLock;
 
 const ALL: [EventKind; 4] = EventKind::ALL;
 
@@ -403,4 +407,125 @@ async fn the_event_stream_carries_no_duplicates_and_no_regressions() {
         "and reordered updates too: {}",
         store.read().stale()
     );
+}
+
+/// A price alert as the server sends it; `n` is its id.
+fn price_alert(n: usize) -> String {
+    format!(
+        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","comparison_type":"LTP","condition":"GT","value":{n}.0,"ltp":{n}.5,"time_epoch":1766551774,"status":1}}}}"#
+    )
+}
+
+/// Every frame read before a connection ends is applied, whatever ended it. Price alerts have no
+/// REST book: one dropped at a token renewal would be lost for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn price_alerts_in_flight_at_token_renewals_all_arrive_in_order() {
+    let sim = start_sim(day(21, 10, None)).await;
+    let store = Arc::new(RwLock::new(Store::new(StoreConfig {
+        max_general: 1_000_000,
+        ..StoreConfig::default()
+    })));
+    let (handle, _task) = feed::spawn(feed_config(&sim), store.clone(), Box::new(|| {}), None);
+    let running = Running {
+        store: store.clone(),
+        handle,
+        task: tokio::spawn(async {}),
+    };
+    wait_subscribed(&running, &ALL).await;
+    let sim_handle = sim.handle();
+    let stats = sim_handle.stats();
+    let mut next = 0;
+    for renewal in 1..=4 {
+        let alerts: Vec<String> = (next..next + 30_000).map(price_alert).collect();
+        next += alerts.len();
+        sim.handle().replay(alerts);
+        // Renew while the alerts stream: some are read, some on the wire, some not sent yet.
+        wait_until(Duration::from_secs(10), || {
+            stats.frames_sent.load(Ordering::SeqCst) > 0
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        running
+            .handle
+            .command(Command::SetAuthorization(sim.authorization()))
+            .await
+            .unwrap();
+        let back = wait_until(Duration::from_secs(10), || {
+            let store = store.read();
+            store
+                .connection_log()
+                .filter(|note| note.text == "connected")
+                .count()
+                > renewal
+                && store.subscriptions.acknowledged.len() == ALL.len()
+        })
+        .await;
+        assert!(back, "not resubscribed after renewal {renewal}");
+    }
+    let sent = || stats.frames_sent.load(Ordering::SeqCst);
+    let all_in = wait_until(Duration::from_secs(10), || {
+        store.read().general().len() as u64 == sent()
+    })
+    .await;
+    let store = store.read();
+    assert!(
+        all_in,
+        "{} alerts sent, {} applied",
+        sent(),
+        store.general().len()
+    );
+    assert!(
+        sent() < next as u64,
+        "every renewal came mid-stream ({} of {next} sent)",
+        sent()
+    );
+    let ids: Vec<u64> = store
+        .general()
+        .map(|entry| {
+            entry.event.raw["pricealerts"]["alert_id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "alerts out of order"
+    );
+    assert_eq!(store.bad_frames(), 0);
+}
+
+/// A feed that panics is seen (the store says why) and comes back by itself, losing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_feed_is_reported_and_restarted_and_loses_nothing() {
+    let sim = start_sim(day(22, 3_000, Some(1_500.0))).await;
+    let mut config = feed_config(&sim);
+    config.fault = Some(FeedFault::PanicAfterBatches(20));
+    let running = start_feed(config);
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    let failed = wait_until(Duration::from_secs(10), || {
+        running.store.read().feed_failures().0 == 1
+    })
+    .await;
+    assert!(failed, "the injected fault did not fire");
+    let reason = running.store.read().feed_failures().1.map(str::to_owned);
+    assert!(reason.is_some_and(|reason| reason.contains("fault injected")));
+    let log: Vec<String> = running
+        .store
+        .read()
+        .connection_log()
+        .map(|note| note.text.clone())
+        .collect();
+    assert!(
+        log.iter()
+            .any(|note| note.starts_with("the feed failed") && note.contains("restarting in")),
+        "{log:?}"
+    );
+    sim.handle().finished().await;
+    assert_converges(&running, &sim, Duration::from_secs(20)).await;
+    let store = running.store.read();
+    assert!(store.connection.is_connected(), "{:?}", store.connection);
+    assert_eq!(store.feed_failures().0, 1, "the fault fires once");
 }

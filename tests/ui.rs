@@ -9,6 +9,7 @@ use common::*;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use orderwatch::feed::FeedFault;
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::model::{EventKind, OrderStatus};
 use orderwatch::sim::{Sim, SimConfig};
@@ -369,4 +370,36 @@ fn rest_trouble_and_bad_frames_show_banners() {
     step_until(&mut harness, "bad frames dismissed", |h| {
         h.query_by_label_contains("could not be read").is_none()
     });
+}
+
+#[test]
+fn a_failed_feed_shows_a_banner_and_comes_back() {
+    let runtime = runtime();
+    let config = SimConfig {
+        warmup_steps: 400,
+        rate: Some(50.0),
+        start_paused: false,
+        steps: None,
+        ..day(32, 0, None)
+    };
+    let sim = runtime.block_on(start_sim(config));
+    let mut feed = feed_config(&sim);
+    feed.fault = Some(FeedFault::PanicAfterBatches(10));
+    let running = runtime.block_on(async { start_feed(feed) });
+    let world = World {
+        runtime,
+        sim,
+        running,
+    };
+    let mut harness = harness(&world);
+    step_until(&mut harness, "the failure banner", |h| {
+        has_text(h, "The feed stopped on an internal error")
+    });
+    assert!(has_text(&harness, "fault injected"));
+    step_until(&mut harness, "connected again", |h| has(h, "• Connected"));
+    assert!(has_text(
+        &harness,
+        "It was restarted and resynced what it missed."
+    ));
+    drop(world.runtime);
 }

@@ -14,8 +14,8 @@ mod native;
 mod tests;
 
 use crate::feed::Command;
+use crate::format::{group_indian, rupees};
 use crate::store::{ConnectionState, Store};
-use crate::ui::format::{group_indian, rupees};
 
 /// The stream as the tray shows it: each has its own badge shape and colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -73,10 +73,14 @@ impl TrayState {
         } else {
             match store.connection {
                 ConnectionState::Connected { .. } => TrayStatus::Streaming,
-                ConnectionState::Connecting | ConnectionState::Reconnecting { .. } => {
-                    TrayStatus::Reconnecting
+                ConnectionState::Connecting
+                | ConnectionState::Reconnecting { .. }
+                | ConnectionState::Failed {
+                    restart_at: Some(_), ..
+                } => TrayStatus::Reconnecting,
+                ConnectionState::Disconnected | ConnectionState::Failed { restart_at: None, .. } => {
+                    TrayStatus::Stopped
                 }
-                ConnectionState::Disconnected => TrayStatus::Stopped,
                 ConnectionState::AuthRejected { .. } => TrayStatus::SessionExpired,
             }
         };

@@ -45,6 +45,18 @@ pub struct FeedConfig {
     /// Connect as soon as the feed starts.
     pub autostart: bool,
     pub timing: Timing,
+    /// After a failure (a caught panic) start the feed again, after the socket's backoff (the
+    /// window); or end it and let the caller say why (headless).
+    pub restart_on_failure: bool,
+    /// A fault to inject, for tests of what a failing feed does.
+    pub fault: Option<FeedFault>,
+}
+
+/// A failure to inject into the feed itself (the simulator injects the network's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFault {
+    /// Panic once, after applying this many socket batches.
+    PanicAfterBatches(u64),
 }
 
 impl FeedConfig {
@@ -56,6 +68,8 @@ impl FeedConfig {
             subscriptions: EventKind::ALL.into(),
             autostart: true,
             timing: Timing::default(),
+            restart_on_failure: true,
+            fault: None,
         }
     }
 }

@@ -1,36 +1,41 @@
-//! The one writer: keeps the order socket up, merges REST snapshots after every (re)connect, and
-//! applies everything to the `Store` in batches (socket batches on its parsing threads, one at a
-//! time in the order read: see `ingest`). Commands come in over a bounded channel.
+//! The feed: the one writer of the `Store`. It keeps the order socket up, merges the REST books
+//! after every (re)connect and applies everything in the order it happened.
+//!
+//! - `connection`: the connection's logic, a state machine with no I/O (inputs in, effects out);
+//! - `driver`: the async shell around it, which does the I/O and alone writes the store: each
+//!   socket batch is parsed outside the lock and applied under one write lock, in read order;
+//!   REST merges, connection state and subscriptions are written by the same task;
+//! - this file: the handle the UI and the CLI hold, and the supervisor that restarts a failed feed.
+//!
+//! Everything downstream (headless, notifications) gets what a batch changed from the one tap,
+//! after the lock is released, with the connection's [`FeedStatus`] in band.
 
 mod backoff;
-mod clock;
 mod config;
-mod ingest;
+mod connection;
+mod driver;
 mod parse;
-mod reader;
 mod resync;
-mod session;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
+use futures_util::FutureExt;
 use parking_lot::RwLock;
-use rand::SeedableRng;
 use tokio::sync::mpsc;
 
 use crate::fyers::auth::Authorization;
 use crate::fyers::model::{Event, EventKind};
-use crate::fyers::rest::RestClient;
-use crate::fyers::socket::{self, SocketError};
-use crate::store::{ConnectionState, Origin, Store};
+use crate::store::{Origin, Store};
 
+pub use crate::store::{FeedStatus, SESSION_EXPIRED};
 pub use backoff::Backoff;
-pub use config::{FeedConfig, Timing};
-pub use ingest::{Applied, Ingest, Inlet};
+pub use config::{FeedConfig, FeedFault, Timing};
+pub use connection::{Connection, Effect, Input, MIN_RESYNC_SPACING, Request, ResyncOutcome};
+pub use driver::MAX_BATCH;
 pub use parse::{Parsed, parse_messages};
-pub use reader::READS_AHEAD;
-use session::SessionEnd;
 
 pub type SharedStore = Arc<RwLock<Store>>;
 
@@ -52,18 +57,16 @@ pub enum Command {
     SetAuthorization(Authorization),
     /// The user has looked at this kind's tab: its "new" count starts again from zero.
     MarkSeen(EventKind),
-    /// The feed's own session clock: the token is about to die, or has died. Harmless to send.
-    SessionClock,
     Shutdown,
 }
 
-/// A copy of what the feed applies, for consumers that want a stream (headless mode).
+/// A copy of what the feed applies, for consumers that want a stream (headless, notifications).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tap {
     /// Events as applied; from a resync, only those that changed the store.
     Events { events: Vec<Event>, origin: Origin },
-    /// The connection state changed.
-    Status(serde_json::Value),
+    /// What the connection did, in band with the events.
+    Status(FeedStatus),
 }
 
 /// The UI's and CLI's end of the feed.
@@ -94,7 +97,9 @@ impl FeedHandle {
     }
 }
 
-/// Starts the feed on the current tokio runtime.
+/// Starts the feed on the current tokio runtime. A feed that fails (a panic: a bug, caught) is
+/// reported as [`FeedStatus::Failed`] and, if `config.restart_on_failure`, started again after the
+/// socket's backoff; otherwise the task ends.
 pub fn spawn(
     config: FeedConfig,
     store: SharedStore,
@@ -103,259 +108,95 @@ pub fn spawn(
 ) -> (FeedHandle, tokio::task::JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(64);
     store.write().subscriptions.wanted = config.subscriptions.clone();
-    let feed = Feed {
-        ingest: Ingest::new(store.clone()),
-        weak_commands: commands_tx.downgrade(),
-        clock: None,
-        rest: None,
-        streaming: config.autostart,
-        config,
-        store,
-        repaint,
-        tap,
-        commands,
-        rng: rand::rngs::SmallRng::from_os_rng(),
-        bad_frames_unlogged: 0,
-        bad_frames_logged_at: None,
-    };
+    let task = tokio::spawn(supervise(config, store, repaint, tap, commands));
     (
         FeedHandle {
             commands: commands_tx,
         },
-        tokio::spawn(feed.run()),
+        task,
     )
 }
 
-/// Why the stream stopped when the token's time ran out.
-pub const SESSION_EXPIRED: &str = "the session has expired (Fyers tokens last one trading day)";
-
-/// What to do after a command outside a session.
-enum Flow {
-    Continue,
-    ConnectNow,
-    Stop,
-    Shutdown,
-}
-
-struct Feed {
-    config: FeedConfig,
-    rest: Option<RestClient>,
-    streaming: bool,
+async fn supervise(
+    mut config: FeedConfig,
     store: SharedStore,
-    /// Applies socket batches to the store in the order read, across connections.
-    ingest: Arc<Ingest>,
     repaint: RepaintHook,
     tap: Option<mpsc::Sender<Tap>>,
     commands: mpsc::Receiver<Command>,
-    rng: rand::rngs::SmallRng,
-    bad_frames_unlogged: u64,
-    bad_frames_logged_at: Option<Instant>,
-    /// For the session clock to reach the feed without keeping it alive.
-    weak_commands: mpsc::WeakSender<Command>,
-    clock: Option<tokio::task::AbortHandle>,
+) {
+    let mut commands = Commands {
+        rx: commands,
+        held: VecDeque::new(),
+    };
+    let mut failures = 0u32;
+    loop {
+        let shared = driver::Shared {
+            config: &mut config,
+            store: &store,
+            repaint: &repaint,
+            tap: &tap,
+        };
+        let run = AssertUnwindSafe(driver::run(shared, &mut commands))
+            .catch_unwind()
+            .await;
+        let Err(panic) = run else { return };
+        let reason = panic_message(panic.as_ref());
+        failures = failures.saturating_add(1);
+        let restart_in = config
+            .restart_on_failure
+            .then(|| config.timing.backoff.delay(failures, &mut rand::rng()));
+        tracing::error!(%reason, ?restart_in, "the feed failed");
+        let shared = driver::Shared {
+            config: &mut config,
+            store: &store,
+            repaint: &repaint,
+            tap: &tap,
+        };
+        driver::report(&shared, FeedStatus::Failed { reason, restart_in }).await;
+        let Some(delay) = restart_in else { return };
+        if !wait_to_restart(delay, &mut commands).await {
+            return;
+        }
+    }
 }
 
-impl Feed {
-    async fn run(mut self) {
-        let mut attempt = 0u32;
-        self.arm_session_clock().await;
-        loop {
-            let auth_ok = !matches!(self.store.read().connection, ConnectionState::AuthRejected { .. });
-            let Some(auth) = self.config.auth.clone().filter(|_| self.streaming && auth_ok) else {
-                match self.commands.recv().await {
-                    None | Some(Command::Shutdown) => return,
-                    Some(command) => {
-                        self.handle_outside_session(command).await;
-                        continue;
-                    }
-                }
-            };
-            self.set_state(ConnectionState::Connecting, "connecting").await;
-            let url = self.config.socket_url.clone();
-            let connecting = socket::connect(&url, &auth, self.config.timing.connect_timeout);
-            let connected = tokio::select! {
-                result = connecting => Some(result),
-                command = self.commands.recv() => {
-                    match command {
-                        None | Some(Command::Shutdown) => return,
-                        Some(command) => self.handle_outside_session(command).await,
-                    };
-                    None
-                }
-            };
-            let reason = match connected {
-                None => continue,
-                Some(Err(err)) if err.is_auth() || !err.is_retryable() => {
-                    self.refuse(&err).await;
-                    continue;
-                }
-                Some(Err(err)) => err.to_string(),
-                Some(Ok(socket)) => {
-                    let since = Instant::now();
-                    let note = if attempt > 0 { "reconnected" } else { "connected" };
-                    self.set_state(ConnectionState::Connected { since }, note).await;
-                    match self.session(socket).await {
-                        SessionEnd::Shutdown => return,
-                        SessionEnd::Stopped => {
-                            self.streaming = false;
-                            self.set_state(ConnectionState::Disconnected, "stream stopped")
-                                .await;
-                            attempt = 0;
-                            continue;
-                        }
-                        SessionEnd::AuthRejected(reason) => {
-                            self.set_state(
-                                ConnectionState::AuthRejected {
-                                    reason: reason.clone(),
-                                },
-                                reason,
-                            )
-                            .await;
-                            attempt = 0;
-                            continue;
-                        }
-                        SessionEnd::Reconnect => {
-                            attempt = 0;
-                            continue;
-                        }
-                        SessionEnd::Lost(reason) => {
-                            if since.elapsed() >= self.config.timing.stable_after {
-                                attempt = 0;
-                            }
-                            reason
-                        }
-                    }
-                }
-            };
-            attempt += 1;
-            match self.wait_to_retry(attempt, reason).await {
-                Flow::Shutdown => return,
-                Flow::Stop => {
-                    attempt = 0;
-                    self.set_state(ConnectionState::Disconnected, "stream stopped")
-                        .await;
-                }
-                Flow::Continue | Flow::ConnectNow => {}
-            }
-        }
-    }
-
-    /// Reports a refused connection and stops trying until a command changes something.
-    async fn refuse(&mut self, err: &SocketError) {
-        let reason = err.to_string();
-        tracing::warn!(%reason, "order socket refused");
-        if err.is_auth() {
-            self.set_state(
-                ConnectionState::AuthRejected {
-                    reason: reason.clone(),
-                },
-                reason,
-            )
-            .await;
-        } else {
-            self.streaming = false;
-            self.set_state(ConnectionState::Disconnected, reason).await;
-        }
-    }
-
-    /// Sleeps out the backoff, still answering commands.
-    async fn wait_to_retry(&mut self, attempt: u32, reason: String) -> Flow {
-        let delay = self.config.timing.backoff.delay(attempt, &mut self.rng);
-        let next_at = Instant::now() + delay;
-        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, %reason, "reconnecting");
-        let note = format!(
-            "connection lost ({reason}); retry {attempt} in {:.1} s",
-            delay.as_secs_f64()
-        );
-        self.set_state(
-            ConnectionState::Reconnecting {
-                attempt,
-                next_at,
-                reason,
+/// Sleeps out the restart delay; false if the feed was shut down meanwhile. Other commands are
+/// held for the restarted feed.
+async fn wait_to_restart(delay: Duration, commands: &mut Commands) -> bool {
+    let sleep = tokio::time::sleep(delay);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            () = &mut sleep => return true,
+            command = commands.rx.recv() => match command {
+                None | Some(Command::Shutdown) => return false,
+                Some(command) => commands.held.push_back(command),
             },
-            note,
-        )
-        .await;
-        let sleep = tokio::time::sleep_until(next_at.into());
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                _ = &mut sleep => return Flow::Continue,
-                command = self.commands.recv() => match command {
-                    None | Some(Command::Shutdown) => return Flow::Shutdown,
-                    Some(command) => match self.handle_outside_session(command).await {
-                        Flow::Continue => {}
-                        flow => return flow,
-                    },
-                },
-            }
         }
     }
+}
 
-    async fn handle_outside_session(&mut self, command: Command) -> Flow {
-        match command {
-            Command::Connect => {
-                self.streaming = true;
-                Flow::ConnectNow
-            }
-            Command::Disconnect => {
-                self.streaming = false;
-                self.set_state(ConnectionState::Disconnected, "stream stopped")
-                    .await;
-                Flow::Stop
-            }
-            Command::SetSubscriptions(kinds) => {
-                let mut store = self.store.write();
-                store.subscriptions.wanted = kinds;
-                store.subscriptions.acknowledged.clear();
-                drop(store);
-                (self.repaint)();
-                Flow::Continue
-            }
-            Command::Resync => Flow::Continue,
-            Command::MarkSeen(kind) => {
-                self.mark_seen(kind);
-                Flow::Continue
-            }
-            Command::SetAuthorization(auth) => {
-                self.set_authorization(auth).await;
-                if self.streaming {
-                    Flow::ConnectNow
-                } else {
-                    Flow::Continue
-                }
-            }
-            Command::SessionClock => {
-                self.check_session_outside().await;
-                Flow::Continue
-            }
-            Command::Shutdown => Flow::Shutdown,
+/// The feed's commands, with those that came while it was being restarted.
+pub(crate) struct Commands {
+    rx: mpsc::Receiver<Command>,
+    held: VecDeque<Command>,
+}
+
+impl Commands {
+    /// The next command; `None` once every handle is gone.
+    pub(crate) async fn recv(&mut self) -> Option<Command> {
+        match self.held.pop_front() {
+            Some(command) => Some(command),
+            None => self.rx.recv().await,
         }
     }
+}
 
-    /// Records the state, tells the tap, wakes the UI.
-    async fn set_state(&mut self, state: ConnectionState, note: impl Into<String>) {
-        let status = state.to_json(Instant::now());
-        self.store.write().set_connection(state, note);
-        (self.repaint)();
-        if let Some(tap) = &self.tap {
-            let _ = tap.send(Tap::Status(status)).await;
-        }
-    }
-
-    fn mark_seen(&self, kind: EventKind) {
-        self.store.write().mark_seen(kind);
-        (self.repaint)();
-    }
-
-    fn rest_client(&mut self) -> Option<RestClient> {
-        if self.rest.is_none() {
-            let auth = self.config.auth.clone()?;
-            match RestClient::new(&self.config.rest_url, auth) {
-                Ok(client) => self.rest = Some(client),
-                Err(err) => tracing::error!(%err, "cannot build the REST client"),
-            }
-        }
-        self.rest.clone()
-    }
+/// What a panic said, for the user and the log.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with no message".to_owned())
 }

@@ -1,7 +1,4 @@
-//! Parsing socket messages into events, outside any lock, and the pool of threads (one per core)
-//! that parses and applies the feed's batches.
-
-use std::sync::OnceLock;
+//! Parsing socket messages into events, outside any lock.
 
 use tokio_tungstenite::tungstenite::Message;
 
@@ -21,27 +18,7 @@ pub struct Parsed {
     pub frames: usize,
 }
 
-/// The threads that parse frames (and apply them, see `ingest`): one per core, named so a
-/// profiler or `top -H` tells them apart. `None` if the OS refused the threads: then the work
-/// runs on the reader's thread.
-pub(super) fn pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        crate::keep_freed_memory_longer();
-        let built = rayon::ThreadPoolBuilder::new()
-            .thread_name(|index| format!("orderwatch-parse-{index}"))
-            .build();
-        built
-            .inspect_err(|err| tracing::warn!(%err, "no parsing threads; parsing on the reader's"))
-            .ok()
-    })
-    .as_ref()
-}
-
-/// Parses a batch of socket messages on the calling thread, outside any lock. The feed parses
-/// each batch on one pool thread: with batches in flight every core has one, and splitting a
-/// batch over the threads was 7% slower in alternating runs (1.50 M against 1.60 M order frames/s
-/// median, parse + apply).
+/// Parses a batch of socket messages on the calling thread, outside any lock.
 pub fn parse_messages(messages: &[Message]) -> Parsed {
     let received_ms = now_ms();
     let mut parsed = Parsed {

@@ -3,7 +3,6 @@
 pub mod auth;
 pub mod codes;
 pub mod event;
-mod fast;
 pub mod login;
 pub mod model;
 pub mod rest;

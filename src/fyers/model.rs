@@ -5,6 +5,9 @@
 //! serialises with the friendly keys, so a frame comes out exactly as the official SDK hands it to its
 //! callback. Keys the SDK drops but a monitor wants (`update_time_epoch_oms`, `report_type`…) are
 //! kept under their raw names.
+//!
+//! Each field's two names are written once, in the `record!` declarations below: the macro makes
+//! the serde attributes (friendly name, raw alias) and the `KEYS` table that writes raw frames.
 
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
@@ -17,159 +20,89 @@ pub use super::event::{Event, EventKind, GeneralEvent, GeneralKind};
 /// Short strings (ids, symbols, tokens) live inline: no allocation per field on the hot path.
 pub type Text = CompactString;
 
-/// One order's full current state, as one order frame or one order-book row carries it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Order {
-    #[serde(
-        rename = "clientId",
-        alias = "client_id",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub client_id: Option<Text>,
-    pub id: Text,
-    #[serde(
-        rename = "parentId",
-        alias = "id_parent",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub parent_id: Option<Text>,
-    #[serde(
-        rename = "exchOrdId",
-        alias = "id_exchange",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exchange_order_id: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub qty: Option<i64>,
-    #[serde(
-        rename = "remainingQuantity",
-        alias = "qty_remaining",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remaining_qty: Option<i64>,
-    #[serde(
-        rename = "filledQty",
-        alias = "qty_filled",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub filled_qty: Option<i64>,
-    #[serde(
-        rename = "limitPrice",
-        alias = "price_limit",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limit_price: Option<f64>,
-    #[serde(
-        rename = "stopPrice",
-        alias = "price_stop",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stop_price: Option<f64>,
-    #[serde(
-        rename = "tradedPrice",
-        alias = "price_traded",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub traded_price: Option<f64>,
-    #[serde(rename = "type", alias = "ord_type", skip_serializing_if = "Option::is_none")]
-    pub order_type: Option<OrderType>,
-    #[serde(
-        rename = "fyToken",
-        alias = "fy_token",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fy_token: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange: Option<Exchange>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<Segment>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instrument: Option<i64>,
-    #[serde(
-        rename = "message",
-        alias = "oms_msg",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub message: Option<Text>,
-    #[serde(
-        rename = "offlineOrder",
-        alias = "offline_flag",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offline_order: Option<bool>,
-    #[serde(
-        rename = "orderDateTime",
-        alias = "time_oms",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_date_time: Option<Text>,
-    #[serde(
-        rename = "orderValidity",
-        alias = "validity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub validity: Option<Validity>,
-    #[serde(
-        rename = "productType",
-        alias = "product_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_type: Option<ProductType>,
-    #[serde(alias = "tran_side", skip_serializing_if = "Option::is_none")]
-    pub side: Option<Side>,
-    #[serde(alias = "org_ord_status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrderStatus>,
-    #[serde(alias = "ord_source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<OrderSource>,
-    #[serde(
-        rename = "ex_sym",
-        alias = "symbol_exch",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exchange_symbol: Option<Text>,
-    #[serde(
-        rename = "description",
-        alias = "symbol_desc",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<Text>,
-    #[serde(
-        rename = "orderTag",
-        alias = "ordertag",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_tag: Option<Text>,
-    #[serde(
-        rename = "takeProfit",
-        alias = "take_profit",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub take_profit: Option<f64>,
-    #[serde(
-        rename = "stopLoss",
-        alias = "stop_loss",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stop_loss: Option<f64>,
-    #[serde(
-        rename = "legType",
-        alias = "leg_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub leg_type: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_fyers: Option<Text>,
-    // Kept beyond the SDK's mapping: they order updates and explain them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub update_time_epoch_oms: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_epoch_oms: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report_type: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_msg: Option<Text>,
+/// Declares a Fyers record: each field as `name: Type = "raw" => "friendly"`. Generates the struct
+/// (serialised with the friendly names, read from either) and `KEYS`, its (raw, friendly) pairs.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* $field:ident: $ty:ty = $raw:literal => $friendly:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(rename = $friendly, alias = $raw, skip_serializing_if = "Absent::absent")]
+                pub $field: $ty,
+            )*
+        }
+
+        impl $name {
+            /// Every field's (raw, friendly) key, in the order the SDK writes them.
+            pub const KEYS: &'static [(&'static str, &'static str)] = &[$(($raw, $friendly)),*];
+        }
+    };
+}
+
+/// Which fields a frame leaves out: every absent optional one. Required ones are always written.
+trait Absent {
+    fn absent(&self) -> bool;
+}
+
+impl<T> Absent for Option<T> {
+    fn absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl Absent for Text {
+    fn absent(&self) -> bool {
+        false
+    }
+}
+
+record! {
+    /// One order's full current state, as one order frame or one order-book row carries it.
+    pub struct Order {
+        client_id: Option<Text> = "client_id" => "clientId",
+        id: Text = "id" => "id",
+        parent_id: Option<Text> = "id_parent" => "parentId",
+        exchange_order_id: Option<Text> = "id_exchange" => "exchOrdId",
+        qty: Option<i64> = "qty" => "qty",
+        remaining_qty: Option<i64> = "qty_remaining" => "remainingQuantity",
+        filled_qty: Option<i64> = "qty_filled" => "filledQty",
+        limit_price: Option<f64> = "price_limit" => "limitPrice",
+        stop_price: Option<f64> = "price_stop" => "stopPrice",
+        traded_price: Option<f64> = "price_traded" => "tradedPrice",
+        order_type: Option<OrderType> = "ord_type" => "type",
+        fy_token: Option<Text> = "fy_token" => "fyToken",
+        exchange: Option<Exchange> = "exchange" => "exchange",
+        segment: Option<Segment> = "segment" => "segment",
+        symbol: Option<Text> = "symbol" => "symbol",
+        instrument: Option<i64> = "instrument" => "instrument",
+        message: Option<Text> = "oms_msg" => "message",
+        offline_order: Option<bool> = "offline_flag" => "offlineOrder",
+        order_date_time: Option<Text> = "time_oms" => "orderDateTime",
+        validity: Option<Validity> = "validity" => "orderValidity",
+        product_type: Option<ProductType> = "product_type" => "productType",
+        side: Option<Side> = "tran_side" => "side",
+        status: Option<OrderStatus> = "org_ord_status" => "status",
+        source: Option<OrderSource> = "ord_source" => "source",
+        exchange_symbol: Option<Text> = "symbol_exch" => "ex_sym",
+        description: Option<Text> = "symbol_desc" => "description",
+        order_tag: Option<Text> = "ordertag" => "orderTag",
+        take_profit: Option<f64> = "take_profit" => "takeProfit",
+        stop_loss: Option<f64> = "stop_loss" => "stopLoss",
+        leg_type: Option<i64> = "leg_type" => "legType",
+        id_fyers: Option<Text> = "id_fyers" => "id_fyers",
+        // Kept beyond the SDK's mapping: they order updates and explain them.
+        update_time_epoch_oms: Option<i64> = "update_time_epoch_oms" => "update_time_epoch_oms",
+        time_epoch_oms: Option<i64> = "time_epoch_oms" => "time_epoch_oms",
+        report_type: Option<Text> = "report_type" => "report_type",
+        status_msg: Option<Text> = "status_msg" => "status_msg",
+    }
 }
 
 impl Order {
@@ -189,97 +122,42 @@ impl Order {
     }
 }
 
+/// India Standard Time's offset from UTC: Fyers' times and the trading day are in IST, which has
+/// no daylight saving. The one definition; everything else derives from it.
+pub const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
+
 /// Reads Fyers' IST date-times (`24-Dec-2025 09:15:00`, or `24-12-2025 09:15:00` in trade rows)
 /// as Unix seconds.
 pub fn parse_ist(text: &str) -> Option<i64> {
-    const IST_OFFSET_SECS: i64 = 5 * 3600 + 30 * 60;
     ["%d-%b-%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S"]
         .into_iter()
         .find_map(|format| chrono::NaiveDateTime::parse_from_str(text.trim(), format).ok())
         .map(|time| time.and_utc().timestamp() - IST_OFFSET_SECS)
 }
 
-/// One fill, as one trade frame or one trade-book row carries it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Trade {
-    #[serde(rename = "tradeNumber", alias = "id_fill")]
-    pub trade_number: Text,
-    #[serde(rename = "orderNumber", alias = "id", skip_serializing_if = "Option::is_none")]
-    pub order_number: Option<Text>,
-    #[serde(
-        rename = "tradedQty",
-        alias = "qty_traded",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub traded_qty: Option<i64>,
-    #[serde(
-        rename = "tradePrice",
-        alias = "price_traded",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trade_price: Option<f64>,
-    #[serde(
-        rename = "tradeValue",
-        alias = "traded_val",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trade_value: Option<f64>,
-    #[serde(
-        rename = "productType",
-        alias = "product_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_type: Option<ProductType>,
-    #[serde(
-        rename = "clientId",
-        alias = "client_id",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub client_id: Option<Text>,
-    #[serde(
-        rename = "exchangeOrderNo",
-        alias = "id_exchange",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exchange_order_no: Option<Text>,
-    #[serde(
-        rename = "orderType",
-        alias = "ord_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_type: Option<OrderType>,
-    #[serde(alias = "tran_side", skip_serializing_if = "Option::is_none")]
-    pub side: Option<Side>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<Text>,
-    #[serde(
-        rename = "orderDateTime",
-        alias = "fill_time",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_date_time: Option<Text>,
-    #[serde(
-        rename = "fyToken",
-        alias = "fy_token",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fy_token: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange: Option<Exchange>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<Segment>,
-    #[serde(
-        rename = "orderTag",
-        alias = "ordertag",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_tag: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_fyers: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fill_time_epoch: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol_desc: Option<Text>,
+record! {
+    /// One fill, as one trade frame or one trade-book row carries it.
+    pub struct Trade {
+        trade_number: Text = "id_fill" => "tradeNumber",
+        order_number: Option<Text> = "id" => "orderNumber",
+        traded_qty: Option<i64> = "qty_traded" => "tradedQty",
+        trade_price: Option<f64> = "price_traded" => "tradePrice",
+        trade_value: Option<f64> = "traded_val" => "tradeValue",
+        product_type: Option<ProductType> = "product_type" => "productType",
+        client_id: Option<Text> = "client_id" => "clientId",
+        exchange_order_no: Option<Text> = "id_exchange" => "exchangeOrderNo",
+        order_type: Option<OrderType> = "ord_type" => "orderType",
+        side: Option<Side> = "tran_side" => "side",
+        symbol: Option<Text> = "symbol" => "symbol",
+        order_date_time: Option<Text> = "fill_time" => "orderDateTime",
+        fy_token: Option<Text> = "fy_token" => "fyToken",
+        exchange: Option<Exchange> = "exchange" => "exchange",
+        segment: Option<Segment> = "segment" => "segment",
+        order_tag: Option<Text> = "ordertag" => "orderTag",
+        id_fyers: Option<Text> = "id_fyers" => "id_fyers",
+        fill_time_epoch: Option<i64> = "fill_time_epoch" => "fill_time_epoch",
+        symbol_desc: Option<Text> = "symbol_desc" => "symbol_desc",
+    }
 }
 
 impl Trade {
@@ -290,138 +168,41 @@ impl Trade {
     }
 }
 
-/// One net position, as one position frame or one `netPositions` row carries it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Position {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<Text>,
-    pub id: Text,
-    #[serde(rename = "buyAvg", alias = "buy_avg", skip_serializing_if = "Option::is_none")]
-    pub buy_avg: Option<f64>,
-    #[serde(rename = "buyQty", alias = "buy_qty", skip_serializing_if = "Option::is_none")]
-    pub buy_qty: Option<i64>,
-    #[serde(rename = "buyVal", alias = "buy_val", skip_serializing_if = "Option::is_none")]
-    pub buy_val: Option<f64>,
-    #[serde(
-        rename = "sellAvg",
-        alias = "sell_avg",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sell_avg: Option<f64>,
-    #[serde(
-        rename = "sellQty",
-        alias = "sell_qty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sell_qty: Option<i64>,
-    #[serde(
-        rename = "sellVal",
-        alias = "sell_val",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sell_val: Option<f64>,
-    #[serde(rename = "netAvg", alias = "net_avg", skip_serializing_if = "Option::is_none")]
-    pub net_avg: Option<f64>,
-    #[serde(rename = "netQty", alias = "net_qty", skip_serializing_if = "Option::is_none")]
-    pub net_qty: Option<i64>,
-    #[serde(alias = "tran_side", skip_serializing_if = "Option::is_none")]
-    pub side: Option<PositionSide>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub qty: Option<i64>,
-    #[serde(
-        rename = "productType",
-        alias = "product_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_type: Option<ProductType>,
-    #[serde(
-        rename = "realized_profit",
-        alias = "pl_realized",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub realized_profit: Option<f64>,
-    #[serde(
-        rename = "rbiRefRate",
-        alias = "rbirefrate",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rbi_ref_rate: Option<f64>,
-    #[serde(
-        rename = "fyToken",
-        alias = "fy_token",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fy_token: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange: Option<Exchange>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<Segment>,
-    #[serde(
-        rename = "dayBuyQty",
-        alias = "day_buy_qty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub day_buy_qty: Option<i64>,
-    #[serde(
-        rename = "daySellQty",
-        alias = "day_sell_qty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub day_sell_qty: Option<i64>,
-    #[serde(
-        rename = "cfBuyQty",
-        alias = "cf_buy_qty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cf_buy_qty: Option<i64>,
-    #[serde(
-        rename = "cfSellQty",
-        alias = "cf_sell_qty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cf_sell_qty: Option<i64>,
-    #[serde(
-        rename = "qtyMulti_com",
-        alias = "qty_multiplier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub qty_multiplier: Option<f64>,
-    #[serde(rename = "pl", alias = "pl_total", skip_serializing_if = "Option::is_none")]
-    pub pl: Option<f64>,
-    #[serde(
-        rename = "crossCurrency",
-        alias = "cross_curr_flag",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cross_currency: Option<Text>,
-    #[serde(
-        rename = "unrealized_profit",
-        alias = "pl_unrealized",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unrealized_profit: Option<f64>,
-    #[serde(
-        rename = "takeProfit",
-        alias = "take_profit",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub take_profit: Option<f64>,
-    #[serde(
-        rename = "stopLoss",
-        alias = "stop_loss",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stop_loss: Option<f64>,
-    #[serde(
-        rename = "legType",
-        alias = "leg_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub leg_type: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_fyers: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ltp: Option<f64>,
+record! {
+    /// One net position, as one position frame or one `netPositions` row carries it.
+    pub struct Position {
+        symbol: Option<Text> = "symbol" => "symbol",
+        id: Text = "id" => "id",
+        buy_avg: Option<f64> = "buy_avg" => "buyAvg",
+        buy_qty: Option<i64> = "buy_qty" => "buyQty",
+        buy_val: Option<f64> = "buy_val" => "buyVal",
+        sell_avg: Option<f64> = "sell_avg" => "sellAvg",
+        sell_qty: Option<i64> = "sell_qty" => "sellQty",
+        sell_val: Option<f64> = "sell_val" => "sellVal",
+        net_avg: Option<f64> = "net_avg" => "netAvg",
+        net_qty: Option<i64> = "net_qty" => "netQty",
+        side: Option<PositionSide> = "tran_side" => "side",
+        qty: Option<i64> = "qty" => "qty",
+        product_type: Option<ProductType> = "product_type" => "productType",
+        realized_profit: Option<f64> = "pl_realized" => "realized_profit",
+        rbi_ref_rate: Option<f64> = "rbirefrate" => "rbiRefRate",
+        fy_token: Option<Text> = "fy_token" => "fyToken",
+        exchange: Option<Exchange> = "exchange" => "exchange",
+        segment: Option<Segment> = "segment" => "segment",
+        day_buy_qty: Option<i64> = "day_buy_qty" => "dayBuyQty",
+        day_sell_qty: Option<i64> = "day_sell_qty" => "daySellQty",
+        cf_buy_qty: Option<i64> = "cf_buy_qty" => "cfBuyQty",
+        cf_sell_qty: Option<i64> = "cf_sell_qty" => "cfSellQty",
+        qty_multiplier: Option<f64> = "qty_multiplier" => "qtyMulti_com",
+        pl: Option<f64> = "pl_total" => "pl",
+        cross_currency: Option<Text> = "cross_curr_flag" => "crossCurrency",
+        unrealized_profit: Option<f64> = "pl_unrealized" => "unrealized_profit",
+        take_profit: Option<f64> = "take_profit" => "takeProfit",
+        stop_loss: Option<f64> = "stop_loss" => "stopLoss",
+        leg_type: Option<i64> = "leg_type" => "legType",
+        id_fyers: Option<Text> = "id_fyers" => "id_fyers",
+        ltp: Option<f64> = "ltp" => "ltp",
+    }
 }
 
 #[cfg(test)]

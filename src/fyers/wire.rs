@@ -55,14 +55,6 @@ pub fn parse_text(text: &str) -> Result<Frame, WireError> {
     if text == "pong" {
         return Ok(Frame::Pong);
     }
-    if let Some(event) = super::fast::data_frame(text) {
-        return Ok(Frame::Event(event));
-    }
-    parse_with_serde(text)
-}
-
-/// The general path, and the judge of every frame the fast path leaves alone.
-pub(crate) fn parse_with_serde(text: &str) -> Result<Frame, WireError> {
     let data: DataFrame = match serde_json::from_str(text) {
         Ok(data) => data,
         Err(err) if err.is_data() && !text.trim_start().starts_with('{') => return Err(WireError::NotObject),
@@ -101,91 +93,6 @@ pub fn subscription_message(kinds: &BTreeSet<EventKind>, subscribe: bool) -> Str
     serde_json::json!({ "T": "SUB_ORD", "SLIST": slist, "SUB_T": if subscribe { 1 } else { -1 } }).to_string()
 }
 
-/// The SDK's raw → friendly key maps (PROTOCOL.md §1), used to write raw frames (the simulator).
-pub const ORDER_KEYS: &[(&str, &str)] = &[
-    ("client_id", "clientId"),
-    ("id", "id"),
-    ("id_parent", "parentId"),
-    ("id_exchange", "exchOrdId"),
-    ("qty", "qty"),
-    ("qty_remaining", "remainingQuantity"),
-    ("qty_filled", "filledQty"),
-    ("price_limit", "limitPrice"),
-    ("price_stop", "stopPrice"),
-    ("price_traded", "tradedPrice"),
-    ("ord_type", "type"),
-    ("fy_token", "fyToken"),
-    ("exchange", "exchange"),
-    ("segment", "segment"),
-    ("symbol", "symbol"),
-    ("instrument", "instrument"),
-    ("oms_msg", "message"),
-    ("offline_flag", "offlineOrder"),
-    ("time_oms", "orderDateTime"),
-    ("validity", "orderValidity"),
-    ("product_type", "productType"),
-    ("tran_side", "side"),
-    ("org_ord_status", "status"),
-    ("ord_source", "source"),
-    ("symbol_exch", "ex_sym"),
-    ("symbol_desc", "description"),
-    ("ordertag", "orderTag"),
-    ("take_profit", "takeProfit"),
-    ("stop_loss", "stopLoss"),
-    ("leg_type", "legType"),
-];
-
-pub const TRADE_KEYS: &[(&str, &str)] = &[
-    ("id_fill", "tradeNumber"),
-    ("id", "orderNumber"),
-    ("qty_traded", "tradedQty"),
-    ("price_traded", "tradePrice"),
-    ("traded_val", "tradeValue"),
-    ("product_type", "productType"),
-    ("client_id", "clientId"),
-    ("id_exchange", "exchangeOrderNo"),
-    ("ord_type", "orderType"),
-    ("tran_side", "side"),
-    ("symbol", "symbol"),
-    ("fill_time", "orderDateTime"),
-    ("fy_token", "fyToken"),
-    ("exchange", "exchange"),
-    ("segment", "segment"),
-    ("ordertag", "orderTag"),
-];
-
-pub const POSITION_KEYS: &[(&str, &str)] = &[
-    ("symbol", "symbol"),
-    ("id", "id"),
-    ("buy_avg", "buyAvg"),
-    ("buy_qty", "buyQty"),
-    ("buy_val", "buyVal"),
-    ("sell_avg", "sellAvg"),
-    ("sell_qty", "sellQty"),
-    ("sell_val", "sellVal"),
-    ("net_avg", "netAvg"),
-    ("net_qty", "netQty"),
-    ("tran_side", "side"),
-    ("qty", "qty"),
-    ("product_type", "productType"),
-    ("pl_realized", "realized_profit"),
-    ("rbirefrate", "rbiRefRate"),
-    ("fy_token", "fyToken"),
-    ("exchange", "exchange"),
-    ("segment", "segment"),
-    ("day_buy_qty", "dayBuyQty"),
-    ("day_sell_qty", "daySellQty"),
-    ("cf_buy_qty", "cfBuyQty"),
-    ("cf_sell_qty", "cfSellQty"),
-    ("qty_multiplier", "qtyMulti_com"),
-    ("pl_total", "pl"),
-    ("cross_curr_flag", "crossCurrency"),
-    ("pl_unrealized", "unrealized_profit"),
-    ("take_profit", "takeProfit"),
-    ("stop_loss", "stopLoss"),
-    ("leg_type", "legType"),
-];
-
 /// Renames a friendly object's keys to the server's raw names (keys outside the map stay).
 fn to_raw_keys(friendly: serde_json::Value, keys: &[(&str, &str)]) -> serde_json::Value {
     let serde_json::Value::Object(object) = friendly else {
@@ -209,9 +116,9 @@ pub fn to_raw_frame(event: &Event) -> String {
     let frame = match event.to_sdk_json() {
         serde_json::Value::Object(mut frame) => {
             for (key, map) in [
-                ("orders", ORDER_KEYS),
-                ("trades", TRADE_KEYS),
-                ("positions", POSITION_KEYS),
+                ("orders", Order::KEYS),
+                ("trades", Trade::KEYS),
+                ("positions", Position::KEYS),
             ] {
                 if let Some(body) = frame.remove(key) {
                     frame.insert(key.to_owned(), to_raw_keys(body, map));
@@ -302,6 +209,41 @@ mod tests {
             parse_binary(&[1, 2, 3]),
             Err(WireError::Binary { len: 3 })
         ));
+    }
+
+    /// Every cut and every one-character change of real frames reads as an event or an error.
+    #[test]
+    fn mutated_frames_never_panic() {
+        let sample = include_str!("../../tests/data/sample-day.raw.jsonl");
+        let replacements = [
+            "\"", "\\", "{", "}", "[", "]", ",", ":", "0", "-", ".", "e", " ", "n", "\u{1}", "é",
+        ];
+        for text in sample.lines().step_by(97).take(12) {
+            for cut in 0..text.len() {
+                if text.is_char_boundary(cut) {
+                    let _ = parse_text(&text[..cut]);
+                }
+            }
+            for (at, old) in text.char_indices() {
+                for replacement in replacements {
+                    let mutated = format!("{}{replacement}{}", &text[..at], &text[at + old.len_utf8()..]);
+                    let _ = parse_text(&mutated);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn raw_and_friendly_keys_are_each_declared_once() {
+        for keys in [Order::KEYS, Trade::KEYS, Position::KEYS] {
+            let raw: BTreeSet<_> = keys.iter().map(|(raw, _)| raw).collect();
+            let friendly: BTreeSet<_> = keys.iter().map(|(_, friendly)| friendly).collect();
+            assert_eq!(raw.len(), keys.len(), "a raw key twice");
+            assert_eq!(friendly.len(), keys.len(), "a friendly key twice");
+        }
+        assert!(Order::KEYS.contains(&("org_ord_status", "status")));
+        assert!(Trade::KEYS.contains(&("id_fill", "tradeNumber")));
+        assert!(Position::KEYS.contains(&("pl_total", "pl")));
     }
 
     #[test]

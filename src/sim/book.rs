@@ -154,7 +154,7 @@ pub(crate) fn ist_time(epoch: i64) -> Text {
 
 /// `epoch` in IST, formatted with a chrono `format`.
 pub(crate) fn ist(epoch: i64, format: &str) -> Text {
-    chrono::DateTime::from_timestamp(epoch + 19_800, 0)
+    chrono::DateTime::from_timestamp(epoch + crate::fyers::model::IST_OFFSET_SECS, 0)
         .map(|t| format_compact!("{}", t.format(format)))
         .unwrap_or_default()
 }

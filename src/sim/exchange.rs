@@ -76,6 +76,8 @@ pub struct SimStats {
     pub rest_calls: AtomicU64,
     pub subscribe_messages: AtomicU64,
     pub pings: AtomicU64,
+    /// Frames of the log written to connections (counted once the write is flushed).
+    pub frames_sent: AtomicU64,
     /// Auth codes exchanged for tokens.
     pub logins: AtomicU64,
     /// Access tokens issued for a refresh token and PIN.

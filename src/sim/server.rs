@@ -107,7 +107,13 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, header: String, exp:
                         return;
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                // The close handshake, as a real server does it: what was sent before it still
+                // reaches the client, and nothing more is sent.
+                Some(Ok(Message::Close(_))) => {
+                    let _ = tx.flush().await;
+                    return;
+                }
+                Some(Err(_)) | None => return,
                 Some(Ok(_)) => {}
             },
             changed = log_end.changed(), if !behind => if changed.is_err() { return },
@@ -117,10 +123,12 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, header: String, exp:
                 // Fell out of the log: too slow to serve; the client must reconnect and resync.
                 let Ok(next) = read else { return };
                 cursor = next;
+                let mut sent = 0;
                 for entry in chunk.drain(..) {
                     if entry.slist.is_some_and(|slist| !subscribed.contains(slist)) {
                         continue;
                     }
+                    sent += 1;
                     let message = match entry.frame {
                         LogFrame::Text(text) => Message::Text(text),
                         LogFrame::Binary(bytes) => Message::Binary(bytes),
@@ -132,6 +140,7 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, header: String, exp:
                 if tx.flush().await.is_err() {
                     return;
                 }
+                shared.stats.frames_sent.fetch_add(sent, Ordering::SeqCst);
                 shared.readers.lock().insert(id, cursor);
             }
             control = control.recv() => match control {

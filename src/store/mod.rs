@@ -16,8 +16,8 @@ use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, Text, Trade}
 pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, supersedes};
 pub use pnl::{Aggregates, PnlPoint};
 pub use status::{
-    BadFrame, ConnectionNote, ConnectionState, KindCount, RateMeter, ResyncStatus, SessionInfo,
-    Subscriptions, age,
+    BadFrame, ConnectionNote, ConnectionState, FeedStatus, KindCount, RateMeter, ResyncStatus,
+    SESSION_EXPIRED, SessionInfo, Subscriptions, age,
 };
 
 /// Caps that keep a long day's memory bounded.
@@ -104,6 +104,9 @@ pub struct Store {
     pub resync: ResyncStatus,
     pub session: SessionInfo,
     reconnects: u64,
+    /// Times the feed itself failed (and was restarted, or not), and the last reason why.
+    feed_failures: u64,
+    last_feed_failure: Option<String>,
     connection_log: VecDeque<ConnectionNote>,
     pnl_history: VecDeque<PnlPoint>,
 }
@@ -144,6 +147,8 @@ impl Store {
             session: SessionInfo::default(),
             resync: ResyncStatus::default(),
             reconnects: 0,
+            feed_failures: 0,
+            last_feed_failure: None,
             connection_log: VecDeque::new(),
             pnl_history: VecDeque::new(),
             config,
@@ -278,6 +283,18 @@ impl Store {
         self.recent_bad_frames.push_back(frame);
     }
 
+    /// Records what the feed said: the connection state it leaves, a line in the connection log.
+    pub fn record_status(&mut self, status: &FeedStatus, now: Instant) {
+        if let FeedStatus::Failed { reason, .. } = status {
+            self.feed_failures += 1;
+            self.last_feed_failure = Some(reason.clone());
+        }
+        match status.connection(now) {
+            Some(state) => self.set_connection(state, status.note()),
+            None => self.log_connection_note(status.note()),
+        }
+    }
+
     /// Records a connection change and a line in the connection log.
     pub fn set_connection(&mut self, state: ConnectionState, note: impl Into<String>) {
         // A reconnect is a lost connection, however many attempts it then takes.
@@ -285,7 +302,10 @@ impl Store {
             self.reconnects += 1;
         }
         self.connection = state;
-        let note = note.into();
+        self.log_connection_note(note.into());
+    }
+
+    fn log_connection_note(&mut self, note: String) {
         if !note.is_empty() {
             if self.connection_log.len() >= self.config.max_connection_notes {
                 self.connection_log.pop_front();
@@ -359,6 +379,11 @@ impl Store {
 
     pub fn last_message_ms(&self) -> Option<i64> {
         self.last_message_ms
+    }
+
+    /// How often the feed failed, and why the last time.
+    pub fn feed_failures(&self) -> (u64, Option<&str>) {
+        (self.feed_failures, self.last_feed_failure.as_deref())
     }
 
     pub fn reconnects(&self) -> u64 {

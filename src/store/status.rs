@@ -26,6 +26,11 @@ pub enum ConnectionState {
     AuthRejected {
         reason: String,
     },
+    /// The feed itself failed (a bug): it is restarted at `restart_at`, or not at all.
+    Failed {
+        reason: String,
+        restart_at: Option<Instant>,
+    },
 }
 
 impl ConnectionState {
@@ -41,26 +46,147 @@ impl ConnectionState {
             Self::Connected { .. } => "connected",
             Self::Reconnecting { .. } => "reconnecting",
             Self::AuthRejected { .. } => "auth_rejected",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// What the feed says about its connection, in the order it happens. It travels the tap in band
+/// with the events (headless, notifications) and is recorded in the store (window, tray), so every
+/// consumer sees the same truth.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedStatus {
+    /// Opening the socket; `attempt` 0 is the first try, later ones follow a lost connection.
+    Connecting { attempt: u32 },
+    /// The socket is open; `reconnected` after a lost connection.
+    Connected { reconnected: bool },
+    /// The server acknowledged a subscription: these kinds now stream.
+    Subscribed { kinds: BTreeSet<EventKind> },
+    /// The connection was lost; the next attempt is `delay` away.
+    Reconnecting {
+        attempt: u32,
+        delay: Duration,
+        reason: String,
+    },
+    /// Not streaming: stopped by the user, or by an error retrying cannot mend.
+    Disconnected { reason: String },
+    /// The server refused the token: nothing more is tried until a new one is given.
+    AuthRejected { reason: String },
+    /// The REST books were merged: rows read and rows that changed the store.
+    Resynced { rows: u64, changed: u64 },
+    /// The token dies in `left`.
+    SessionEnding { left: Duration },
+    /// The token has died: the stream stopped, nothing is tried until a new login.
+    SessionExpired,
+    /// The feed itself failed (a bug, caught); restarted after `restart_in`, or not at all.
+    Failed {
+        reason: String,
+        restart_in: Option<Duration>,
+    },
+}
+
+/// Why the stream stopped when the token's time ran out.
+pub const SESSION_EXPIRED: &str = "the session has expired (Fyers tokens last one trading day)";
+
+impl FeedStatus {
+    /// The status as one JSON object: the `status` of headless status lines, made here only.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Self::Connecting { attempt } => json!({"state": "connecting", "attempt": attempt}),
+            Self::Connected { reconnected } => json!({"state": "connected", "reconnected": reconnected}),
+            Self::Subscribed { kinds } => {
+                let names: Vec<&str> = kinds.iter().map(|kind| kind.sdk_name()).collect();
+                json!({"state": "subscribed", "event_types": names})
+            }
+            Self::Reconnecting {
+                attempt,
+                delay,
+                reason,
+            } => json!({
+                "state": "reconnecting", "attempt": attempt,
+                "next_in_ms": delay.as_millis() as u64, "reason": reason,
+            }),
+            Self::Disconnected { reason } => json!({"state": "disconnected", "reason": reason}),
+            Self::AuthRejected { reason } => json!({"state": "auth_rejected", "reason": reason}),
+            Self::Resynced { rows, changed } => {
+                json!({"state": "resynced", "rows": rows, "changed": changed})
+            }
+            Self::SessionEnding { left } => {
+                json!({"state": "session_ending", "expires_in_s": left.as_secs()})
+            }
+            // For scripts an expired session is a refused login with its own reason.
+            Self::SessionExpired => {
+                json!({"state": "auth_rejected", "reason": SESSION_EXPIRED, "expired": true})
+            }
+            Self::Failed { reason, restart_in } => json!({
+                "state": "failed", "reason": reason,
+                "restart_in_ms": restart_in.map(|delay| delay.as_millis() as u64),
+            }),
         }
     }
 
-    /// The state as one JSON object, for headless status lines and logs.
-    pub fn to_json(&self, now: Instant) -> serde_json::Value {
-        let mut value = serde_json::json!({ "state": self.label() });
+    /// The line this status adds to the connection log ("" adds none).
+    pub fn note(&self) -> String {
         match self {
+            Self::Connecting { .. } => "connecting".to_owned(),
+            Self::Connected { reconnected: true } => "reconnected".to_owned(),
+            Self::Connected { reconnected: false } => "connected".to_owned(),
+            Self::Subscribed { kinds } => {
+                let names: Vec<&str> = kinds.iter().map(|kind| kind.sdk_name()).collect();
+                format!("subscribed to {}", names.join(", "))
+            }
             Self::Reconnecting {
                 attempt,
-                next_at,
+                delay,
                 reason,
-            } => {
-                value["attempt"] = (*attempt).into();
-                value["next_in_ms"] = (next_at.saturating_duration_since(now).as_millis() as u64).into();
-                value["reason"] = reason.as_str().into();
+            } => format!(
+                "connection lost ({reason}); retry {attempt} in {:.1} s",
+                delay.as_secs_f64()
+            ),
+            Self::Disconnected { reason } | Self::AuthRejected { reason } => reason.clone(),
+            Self::Resynced { .. } => String::new(),
+            Self::SessionEnding { left } => {
+                format!("the session ends in {} min", left.as_secs().div_ceil(60))
             }
-            Self::AuthRejected { reason } => value["reason"] = reason.as_str().into(),
-            _ => {}
+            Self::SessionExpired => SESSION_EXPIRED.to_owned(),
+            Self::Failed { reason, restart_in } => match restart_in {
+                Some(delay) => format!(
+                    "the feed failed ({reason}); restarting in {:.1} s",
+                    delay.as_secs_f64()
+                ),
+                None => format!("the feed failed ({reason})"),
+            },
         }
-        value
+    }
+
+    /// The connection state this status leaves, if it changes it.
+    pub fn connection(&self, now: Instant) -> Option<ConnectionState> {
+        Some(match self {
+            Self::Connecting { .. } => ConnectionState::Connecting,
+            Self::Connected { .. } => ConnectionState::Connected { since: now },
+            Self::Reconnecting {
+                attempt,
+                delay,
+                reason,
+            } => ConnectionState::Reconnecting {
+                attempt: *attempt,
+                next_at: now + *delay,
+                reason: reason.clone(),
+            },
+            Self::Disconnected { .. } => ConnectionState::Disconnected,
+            Self::AuthRejected { reason } => ConnectionState::AuthRejected {
+                reason: reason.clone(),
+            },
+            Self::SessionExpired => ConnectionState::AuthRejected {
+                reason: SESSION_EXPIRED.to_owned(),
+            },
+            Self::Failed { reason, restart_in } => ConnectionState::Failed {
+                reason: reason.clone(),
+                restart_at: restart_in.map(|delay| now + delay),
+            },
+            Self::Subscribed { .. } | Self::Resynced { .. } | Self::SessionEnding { .. } => return None,
+        })
     }
 }
 

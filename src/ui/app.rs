@@ -160,6 +160,25 @@ impl OrderwatchApp {
 
     fn banners(&self, store: &Store) -> Vec<Banner> {
         let mut banners = Vec::new();
+        if let (failures @ 1.., Some(reason)) = store.feed_failures() {
+            let then = match &store.connection {
+                ConnectionState::Failed { restart_at: None, .. } => {
+                    "It will not restart: quit and start Orderwatch again."
+                }
+                ConnectionState::Failed { .. } => "It restarts by itself and resyncs what it missed.",
+                _ => "It was restarted and resynced what it missed.",
+            };
+            let times = if failures > 1 {
+                format!(" ({failures} times)")
+            } else {
+                String::new()
+            };
+            banners.push(Banner {
+                key: format!("feed failed {failures}"),
+                error: true,
+                text: format!("The feed stopped on an internal error{times}: {reason}. {then}"),
+            });
+        }
         if let Some(error) = &store.resync.error {
             banners.push(Banner {
                 key: "resync".to_owned(),

@@ -3,7 +3,7 @@
 
 mod app;
 mod diagnostics;
-pub mod format;
+pub use crate::format;
 mod general;
 pub mod login;
 mod orders;

@@ -5,12 +5,12 @@ use egui_extras::{Column, TableBuilder};
 use egui_plot::{Line, Plot, PlotPoints};
 
 use super::{format, table, theme};
-use crate::fyers::model::{Position, PositionSide};
+use crate::fyers::model::{IST_OFFSET_SECS, Position, PositionSide};
 use crate::store::Store;
 
 /// Seconds since midnight IST, as hours, for the chart's x axis.
 fn ist_hours(at_ms: i64) -> f64 {
-    let ist_secs = at_ms / 1000 + 5 * 3600 + 30 * 60;
+    let ist_secs = at_ms / 1000 + IST_OFFSET_SECS;
     ist_secs.rem_euclid(86_400) as f64 / 3600.0
 }
 

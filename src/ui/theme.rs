@@ -2,6 +2,8 @@
 
 use egui::Color32;
 
+use crate::tokens::{self, Colours};
+
 use crate::fyers::model::{OrderStatus, Side};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,47 +28,38 @@ pub struct Palette {
     pub banner_warning: Color32,
 }
 
-pub const DARK: Palette = Palette {
-    filled: Color32::from_rgb(64, 192, 112),
-    pending: Color32::from_rgb(240, 180, 60),
-    transit: Color32::from_rgb(120, 160, 230),
-    rejected: Color32::from_rgb(235, 87, 87),
-    cancelled: Color32::from_rgb(150, 150, 160),
-    expired: Color32::from_rgb(170, 130, 200),
-    profit: Color32::from_rgb(72, 199, 116),
-    loss: Color32::from_rgb(240, 90, 90),
-    buy: Color32::from_rgb(90, 170, 250),
-    sell: Color32::from_rgb(250, 140, 80),
-    connected: Color32::from_rgb(56, 176, 96),
-    connecting: Color32::from_rgb(214, 160, 40),
-    disconnected: Color32::from_rgb(120, 120, 130),
-    error: Color32::from_rgb(215, 65, 65),
-    muted: Color32::from_rgb(150, 150, 160),
-    card: Color32::from_rgb(38, 40, 46),
-    banner_error: Color32::from_rgb(110, 34, 34),
-    banner_warning: Color32::from_rgb(100, 80, 20),
-};
+const fn rgb([r, g, b]: [u8; 3]) -> Color32 {
+    Color32::from_rgb(r, g, b)
+}
 
-pub const LIGHT: Palette = Palette {
-    filled: Color32::from_rgb(22, 140, 70),
-    pending: Color32::from_rgb(190, 125, 0),
-    transit: Color32::from_rgb(50, 100, 200),
-    rejected: Color32::from_rgb(200, 40, 40),
-    cancelled: Color32::from_rgb(110, 110, 120),
-    expired: Color32::from_rgb(130, 80, 170),
-    profit: Color32::from_rgb(20, 140, 60),
-    loss: Color32::from_rgb(200, 40, 40),
-    buy: Color32::from_rgb(20, 100, 200),
-    sell: Color32::from_rgb(200, 90, 20),
-    connected: Color32::from_rgb(30, 150, 70),
-    connecting: Color32::from_rgb(200, 140, 0),
-    disconnected: Color32::from_rgb(120, 120, 130),
-    error: Color32::from_rgb(200, 40, 40),
-    muted: Color32::from_rgb(110, 110, 120),
-    card: Color32::from_rgb(242, 243, 246),
-    banner_error: Color32::from_rgb(250, 215, 215),
-    banner_warning: Color32::from_rgb(250, 235, 190),
-};
+impl Palette {
+    /// The palette of one set of design tokens.
+    pub const fn of(colours: &Colours) -> Self {
+        Self {
+            filled: rgb(colours.filled),
+            pending: rgb(colours.pending),
+            transit: rgb(colours.transit),
+            rejected: rgb(colours.rejected),
+            cancelled: rgb(colours.cancelled),
+            expired: rgb(colours.expired),
+            profit: rgb(colours.profit),
+            loss: rgb(colours.loss),
+            buy: rgb(colours.buy),
+            sell: rgb(colours.sell),
+            connected: rgb(colours.connected),
+            connecting: rgb(colours.connecting),
+            disconnected: rgb(colours.disconnected),
+            error: rgb(colours.error),
+            muted: rgb(colours.muted),
+            card: rgb(colours.card),
+            banner_error: rgb(colours.banner_error),
+            banner_warning: rgb(colours.banner_warning),
+        }
+    }
+}
+
+pub const DARK: Palette = Palette::of(&tokens::DARK);
+pub const LIGHT: Palette = Palette::of(&tokens::LIGHT);
 
 pub const SPACING: f32 = 8.0;
 pub const COUNT_CARD_WIDTH: f32 = 100.0;

@@ -28,6 +28,16 @@ pub fn connection_pill(
         }
         ConnectionState::Disconnected => ("Disconnected".to_owned(), palette.disconnected),
         ConnectionState::AuthRejected { .. } => ("Session expired".to_owned(), palette.error),
+        ConnectionState::Failed { restart_at, .. } => {
+            let text = match restart_at {
+                Some(at) => {
+                    let secs = at.saturating_duration_since(now).as_secs_f64().ceil() as u64;
+                    format!("Feed failed, restarting in {secs} s")
+                }
+                None => "Feed failed".to_owned(),
+            };
+            (text, palette.error)
+        }
     }
 }
 
@@ -44,8 +54,9 @@ pub fn toolbar_ui(
         ui.label(RichText::new("Orderwatch").strong().size(16.0));
         let (text, color) = connection_pill(&store.connection, palette, now);
         let pill = widgets::pill_ui(ui, text, color);
-        if let ConnectionState::Reconnecting { reason, .. } | ConnectionState::AuthRejected { reason } =
-            &store.connection
+        if let ConnectionState::Reconnecting { reason, .. }
+        | ConnectionState::AuthRejected { reason }
+        | ConnectionState::Failed { reason, .. } = &store.connection
         {
             pill.on_hover_text(reason);
         }

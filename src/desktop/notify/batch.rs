@@ -6,8 +6,8 @@ use indexmap::IndexSet;
 
 use super::wording;
 use super::{Notification, NotifyKind};
+use crate::format::quantity;
 use crate::fyers::model::{GeneralEvent, Order, Trade};
-use crate::ui::format::quantity;
 
 /// Reasons or alerts listed in a coalesced notification before "+N more".
 const LISTED: usize = 3;

@@ -9,7 +9,7 @@ use super::{Notification, NotifyKind, STREAM_LOST_AFTER, wording};
 use crate::config::NotificationSettings;
 use crate::feed::Tap;
 use crate::fyers::model::{Event, GeneralKind, Order, OrderStatus, Text};
-use crate::store::{Origin, SessionInfo};
+use crate::store::{FeedStatus, Origin, SESSION_EXPIRED, SessionInfo};
 
 /// Orders whose last state is remembered; a day rarely has more, and the oldest go first.
 const KNOWN_ORDERS: usize = 100_000;
@@ -24,7 +24,7 @@ pub struct Notifier {
     /// Notifications not coalesced (stream, session), due at once.
     ready: Vec<(Instant, Notification)>,
     link: Link,
-    /// The last connection state was `auth_rejected`: it is not repeated.
+    /// The last connection state was a refused or expired login: it is not repeated.
     rejected: bool,
     /// When the session-ending warning was last raised, for once per login.
     session_warned_at: Option<Instant>,
@@ -117,46 +117,49 @@ impl Notifier {
         }
     }
 
-    fn observe_status(&mut self, status: &serde_json::Value, now: Instant) {
-        let state = status.get("state").and_then(|state| state.as_str()).unwrap_or("");
-        let reason = status.get("reason").and_then(|reason| reason.as_str());
-        match state {
-            "connected" => {
+    fn observe_status(&mut self, status: &FeedStatus, now: Instant) {
+        let mut rejected = false;
+        match status {
+            FeedStatus::Connected { .. } => {
                 if let Some(since) = self.lost_since() {
                     let body = wording::stream_restored(now.saturating_duration_since(since));
                     self.ready_now(now, NotifyKind::StreamRestored, body);
                 }
                 self.link = Link::Up;
             }
-            "connecting" | "reconnecting" => match &mut self.link {
-                Link::Up => {
-                    self.link = Link::Down {
-                        since: now,
-                        reason: reason.map(str::to_owned),
-                        lost: Lost::Pending,
-                    }
-                }
-                Link::Down { reason: held, .. } => {
-                    if let Some(reason) = reason {
-                        *held = Some(reason.to_owned());
-                    }
-                }
-                // Starting up, or started again by the user: not a lost stream.
-                Link::Idle { .. } => {}
-            },
-            "disconnected" | "auth_rejected" => {
+            FeedStatus::Connecting { .. } => self.stream_down(now, None),
+            FeedStatus::Reconnecting { reason, .. } => self.stream_down(now, Some(reason)),
+            FeedStatus::Failed {
+                reason,
+                restart_in: Some(_),
+            } => self.stream_down(now, Some(reason)),
+            FeedStatus::Disconnected { .. } | FeedStatus::Failed { restart_in: None, .. } => {
                 self.link = Link::Idle {
                     lost_since: self.lost_since(),
                 };
-                if state == "auth_rejected" && !self.rejected {
-                    self.ready_now(now, NotifyKind::SessionExpired, wording::session_expired(reason));
+            }
+            FeedStatus::AuthRejected { .. } | FeedStatus::SessionExpired => {
+                self.link = Link::Idle {
+                    lost_since: self.lost_since(),
+                };
+                if !self.rejected {
+                    let reason = match status {
+                        FeedStatus::AuthRejected { reason } => reason.as_str(),
+                        _ => SESSION_EXPIRED,
+                    };
+                    self.ready_now(
+                        now,
+                        NotifyKind::SessionExpired,
+                        wording::session_expired(Some(reason)),
+                    );
                     // That login is over: the next one may warn again.
                     self.session_warned_at = None;
                 }
+                rejected = true;
             }
-            "session_ending" => {
-                // The feed repeats the warning (on every new token, every clock tick). A token
-                // warned about is dead `ENDING_SOON` later, so a warning after that is a new login.
+            FeedStatus::SessionEnding { .. } => {
+                // A token warned about is dead `ENDING_SOON` later, so a warning after that is a
+                // new login's.
                 let warned = self
                     .session_warned_at
                     .is_some_and(|at| now.saturating_duration_since(at) < SessionInfo::ENDING_SOON);
@@ -166,13 +169,29 @@ impl Notifier {
                 }
                 return;
             }
-            "resynced" => return,
-            other => {
-                tracing::debug!(state = other, "connection state not known to notifications");
-                return;
-            }
+            FeedStatus::Subscribed { .. } | FeedStatus::Resynced { .. } => return,
         }
-        self.rejected = state == "auth_rejected";
+        self.rejected = rejected;
+    }
+
+    /// The stream is (still) down and trying to come back.
+    fn stream_down(&mut self, now: Instant, reason: Option<&String>) {
+        match &mut self.link {
+            Link::Up => {
+                self.link = Link::Down {
+                    since: now,
+                    reason: reason.cloned(),
+                    lost: Lost::Pending,
+                }
+            }
+            Link::Down { reason: held, .. } => {
+                if let Some(reason) = reason {
+                    *held = Some(reason.clone());
+                }
+            }
+            // Starting up, or started again by the user: not a lost stream.
+            Link::Idle { .. } => {}
+        }
     }
 
     /// When the stream was lost, if the user was told and it has not come back.

@@ -12,7 +12,7 @@ use super::{Notification, Notifier, NotifyKind, STREAM_LOST_AFTER, Sink};
 use crate::config::NotificationSettings;
 use crate::feed::Tap;
 use crate::fyers::model::{Event, GeneralEvent, Order, OrderStatus, Side, Trade};
-use crate::store::Origin;
+use crate::store::{FeedStatus, Origin};
 
 const WINDOW: Duration = Duration::from_secs(2);
 
@@ -69,8 +69,8 @@ fn events(orders: impl IntoIterator<Item = Order>, origin: Origin) -> Tap {
     Tap::Events { events, origin }
 }
 
-fn status(value: serde_json::Value) -> Tap {
-    Tap::Status(value)
+fn status(status: FeedStatus) -> Tap {
+    Tap::Status(status)
 }
 
 fn all_on() -> NotificationSettings {
@@ -467,14 +467,20 @@ fn kinds_switched_off_or_muted_show_nothing_but_still_learn() {
 
 #[test]
 fn the_stream_is_lost_after_thirty_seconds_and_restored_only_after() {
-    let connected = || status(json!({"state": "connected"}));
+    let connected = || status(FeedStatus::Connected { reconnected: false });
     let reconnecting = || {
-        status(
-            json!({"state": "reconnecting", "attempt": 3, "next_in_ms": 800, "reason": "closed by the server"}),
-        )
+        status(FeedStatus::Reconnecting {
+            attempt: 3,
+            delay: Duration::from_millis(800),
+            reason: "closed by the server".into(),
+        })
     };
-    let connecting = || status(json!({"state": "connecting"}));
-    let disconnected = || status(json!({"state": "disconnected"}));
+    let connecting = || status(FeedStatus::Connecting { attempt: 0 });
+    let disconnected = || {
+        status(FeedStatus::Disconnected {
+            reason: "stream stopped".into(),
+        })
+    };
     // (what, taps at seconds, notified kinds by the end (60 s))
     let cases: Vec<(&str, Script, Vec<NotifyKind>)> = vec![
         (
@@ -536,9 +542,13 @@ fn the_stream_is_lost_after_thirty_seconds_and_restored_only_after() {
 fn stream_lost_wording_and_timing() {
     let t0 = Instant::now();
     let mut notifier = Notifier::new(WINDOW);
-    notifier.observe(&status(json!({"state": "connected"})), t0);
+    notifier.observe(&status(FeedStatus::Connected { reconnected: false }), t0);
     notifier.observe(
-        &status(json!({"state": "reconnecting", "attempt": 1, "reason": "no frame or pong for 30 s"})),
+        &status(FeedStatus::Reconnecting {
+            attempt: 1,
+            delay: secs(1.0),
+            reason: "no frame or pong for 30 s".into(),
+        }),
         t0 + secs(2.0),
     );
     assert_eq!(notifier.next_deadline(), Some(t0 + secs(2.0) + STREAM_LOST_AFTER));
@@ -554,7 +564,10 @@ fn stream_lost_wording_and_timing() {
     );
     assert!(lost[0].urgent);
     assert_eq!(notifier.next_deadline(), None, "lost is said once");
-    notifier.observe(&status(json!({"state": "connected"})), t0 + secs(77.0));
+    notifier.observe(
+        &status(FeedStatus::Connected { reconnected: false }),
+        t0 + secs(77.0),
+    );
     let restored = notifier.due(t0 + secs(77.0), &all_on());
     assert_eq!(restored[0].summary, "Stream restored");
     assert_eq!(
@@ -571,19 +584,28 @@ fn no_restored_when_the_loss_was_not_shown() {
         stream: false,
         ..all_on()
     };
-    notifier.observe(&status(json!({"state": "connected"})), t0);
-    notifier.observe(&status(json!({"state": "reconnecting"})), t0);
+    notifier.observe(&status(FeedStatus::Connected { reconnected: false }), t0);
+    notifier.observe(
+        &status(FeedStatus::Reconnecting {
+            attempt: 1,
+            delay: secs(1.0),
+            reason: String::new(),
+        }),
+        t0,
+    );
     assert!(run_until(&mut notifier, t0 + secs(40.0), &quiet).is_empty());
-    notifier.observe(&status(json!({"state": "connected"})), t0 + secs(41.0));
+    notifier.observe(
+        &status(FeedStatus::Connected { reconnected: false }),
+        t0 + secs(41.0),
+    );
     assert!(run_until(&mut notifier, t0 + secs(50.0), &all_on()).is_empty());
 }
 
 #[test]
 fn the_session_ends_once_per_login() {
-    use crate::feed::SESSION_EXPIRED;
     use NotifyKind::{SessionEnding, SessionExpired};
-    let ending = || status(json!({"state": "session_ending"}));
-    let rejected = || status(json!({"state": "auth_rejected", "reason": SESSION_EXPIRED}));
+    let ending = || status(FeedStatus::SessionEnding { left: secs(900.0) });
+    let rejected = || status(FeedStatus::SessionExpired);
     // (what, taps at minutes, notified)
     let cases: Vec<(&str, Script, Vec<NotifyKind>)> = vec![
         (
@@ -601,7 +623,12 @@ fn the_session_ends_once_per_login() {
             vec![
                 (0.0, ending()),
                 (15.0, rejected()),
-                (15.5, status(json!({"state": "disconnected"}))),
+                (
+                    15.5,
+                    status(FeedStatus::Disconnected {
+                        reason: "stream stopped".into(),
+                    }),
+                ),
                 (16.0, ending()),
             ],
             vec![SessionEnding, SessionExpired, SessionEnding],
@@ -615,7 +642,12 @@ fn the_session_ends_once_per_login() {
             "rejected, tried again, rejected",
             vec![
                 (0.0, rejected()),
-                (1.0, status(json!({"state": "disconnected"}))),
+                (
+                    1.0,
+                    status(FeedStatus::Disconnected {
+                        reason: "stream stopped".into(),
+                    }),
+                ),
                 (2.0, rejected()),
             ],
             vec![SessionExpired, SessionExpired],

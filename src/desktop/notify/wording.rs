@@ -1,13 +1,13 @@
 //! The words of every notification, in one place so they read alike.
 
-use crate::ui::format::capitalised;
+use crate::format::capitalised;
 use std::time::Duration;
 
 use indexmap::IndexSet;
 
 use super::NotifyKind;
+use crate::format::{duration, quantity, rupees};
 use crate::fyers::model::Side;
-use crate::ui::format::{duration, quantity, rupees};
 
 /// Symbols named in a coalesced notification before "+N more".
 const NAMED: usize = 3;

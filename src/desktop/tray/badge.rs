@@ -3,7 +3,7 @@
 //! it stands out on light and dark panels alike.
 
 use super::TrayStatus;
-use crate::ui::theme::DARK;
+use crate::tokens::DARK;
 
 /// An RGBA image, rows top to bottom, unmultiplied alpha (what `eframe::icon_data` decodes).
 #[derive(Debug, Clone, PartialEq)]
@@ -33,13 +33,12 @@ const PLATE: [u8; 3] = [20, 24, 33];
 /// The state's colour, from the theme's connection tokens (their dark-theme variants, which are
 /// the brighter ones and read on the dark plate).
 pub(super) fn colour(status: TrayStatus) -> [u8; 3] {
-    let colour = match status {
+    match status {
         TrayStatus::Streaming => DARK.connected,
         TrayStatus::Reconnecting => DARK.connecting,
         TrayStatus::Stopped => DARK.disconnected,
         TrayStatus::SessionExpired => DARK.error,
-    };
-    [colour.r(), colour.g(), colour.b()]
+    }
 }
 
 /// `base` with the badge for `status` drawn over it.

@@ -8,8 +8,8 @@ use super::{Job, Linked, Screen};
 use crate::account::{LOGIN_TIMEOUT, Session, Stored};
 use crate::config::SavedAccount;
 use crate::feed::{Command, FeedConfig};
+use crate::format::capitalised;
 use crate::secrets::VaultKind;
-use crate::ui::format::capitalised;
 
 impl DesktopApp {
     /// Picks up finished work.

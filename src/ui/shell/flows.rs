@@ -4,11 +4,11 @@
 use super::{Attempt, DesktopApp, Job, Screen};
 use crate::account::{self, BrowserLogin, Session, Stored};
 use crate::feed::Command;
+use crate::format::capitalised;
 use crate::fyers::auth::Secret;
 use crate::fyers::login::{AppCredentials, LoginClient, auth_code_from};
 use crate::secrets::Vault;
 use crate::sim::Sim;
-use crate::ui::format::capitalised;
 use crate::ui::login::ConnectRequest;
 use crate::ui::session::ShellRequest;
 

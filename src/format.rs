@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 
+use crate::fyers::model::IST_OFFSET_SECS;
+
 /// India Standard Time, whatever the machine's zone (IST has no daylight saving).
 pub fn ist() -> FixedOffset {
     // 5 h 30 min east of UTC is always a valid offset.
-    FixedOffset::east_opt(5 * 3600 + 30 * 60).unwrap_or_else(|| unreachable!())
+    FixedOffset::east_opt(IST_OFFSET_SECS as i32).unwrap_or_else(|| unreachable!())
 }
 
 /// Groups an integer's digits the Indian way: 1,23,45,678.

@@ -1,0 +1,496 @@
+//! The thin async driver around [`Connection`]: it does the I/O (socket, REST, timers), feeds the
+//! core what happened and carries out what the core decides. It is the store's one writer: socket
+//! batches, REST merges, connection state and subscriptions are all applied here, one at a time,
+//! in the order they happened, with nothing slow done under the lock.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::connection::{Connection, Effect, Input, Request, ResyncOutcome};
+use super::parse::{Parsed, parse_messages};
+use super::resync::{Snapshot, changed, fetch};
+use super::{Command, Commands, FeedConfig, FeedFault, RepaintHook, SharedStore, Tap};
+use crate::fyers::auth::Authorization;
+use crate::fyers::login::token_expiry;
+use crate::fyers::model::EventKind;
+use crate::fyers::rest::{RestClient, RestError};
+use crate::fyers::socket::{self, Socket, SocketError};
+use crate::store::{BadFrame, FeedStatus, Origin, SessionInfo, now_ms};
+
+/// Frames taken from the socket per batch, and per write lock, at most.
+pub const MAX_BATCH: usize = 4096;
+
+/// Bad frames are logged at most this often (they are all counted and kept in the store).
+const BAD_FRAME_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a closing connection may take to hand over what the server already sent.
+const DRAIN_FOR: Duration = Duration::from_secs(2);
+
+type Sink = SplitSink<Socket, Message>;
+type Stream = SplitStream<Socket>;
+type Opening = Pin<Box<dyn Future<Output = Result<Socket, SocketError>> + Send>>;
+
+/// A REST resync's answer: under which token, for which kinds, and what came back.
+struct ResyncDone {
+    generation: u64,
+    kinds: std::collections::BTreeSet<EventKind>,
+    mark: u64,
+    result: Result<Snapshot, RestError>,
+}
+
+/// What the feed keeps between its restarts (after a caught failure): its configuration, with the
+/// token and wishes it was last given.
+pub(super) struct Shared<'a> {
+    pub config: &'a mut FeedConfig,
+    pub store: &'a SharedStore,
+    pub repaint: &'a RepaintHook,
+    pub tap: &'a Option<mpsc::Sender<Tap>>,
+}
+
+struct Driver<'a> {
+    shared: Shared<'a>,
+    core: Connection,
+    rest: Option<RestClient>,
+    socket: Option<(Sink, Stream)>,
+    opening: Option<Opening>,
+    resyncs: (mpsc::Sender<ResyncDone>, mpsc::Receiver<ResyncDone>),
+    socket_batches: u64,
+    bad_frames_unlogged: u64,
+    bad_frames_logged_at: Option<Instant>,
+}
+
+/// Runs the feed until it is shut down (or its command channel closes).
+pub(super) async fn run(shared: Shared<'_>, commands: &mut Commands) {
+    let config = &shared.config;
+    let core = Connection::new(
+        config.timing,
+        config.subscriptions.clone(),
+        config.autostart,
+        rand::random(),
+    );
+    let mut driver = Driver {
+        shared,
+        core,
+        rest: None,
+        socket: None,
+        opening: None,
+        resyncs: mpsc::channel(4),
+        socket_batches: 0,
+        bad_frames_unlogged: 0,
+        bad_frames_logged_at: None,
+    };
+    driver.start().await;
+    while let Some(input) = driver.next_input(commands).await {
+        let effects = driver.core.handle(Instant::now(), input);
+        if driver.carry_out(effects).await.is_break() {
+            return;
+        }
+    }
+}
+
+impl Driver<'_> {
+    async fn start(&mut self) {
+        let mut effects = vec![Effect::Subscriptions {
+            wanted: self.core.wanted().clone(),
+            acknowledged: Default::default(),
+        }];
+        if let Some(auth) = self.shared.config.auth.clone() {
+            let expires_at = self.take_token(auth);
+            effects.extend(self.core.handle(Instant::now(), Input::Token { expires_at }));
+        }
+        let _ = self.carry_out(effects).await;
+    }
+
+    /// Waits for the next thing that happens; `None` once the feed is shut down.
+    async fn next_input(&mut self, commands: &mut Commands) -> Option<Input> {
+        loop {
+            let deadline = self.core.next_deadline();
+            let Self {
+                socket,
+                opening,
+                resyncs,
+                ..
+            } = self;
+            let input = tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    None => Input::Request(Request::Shutdown),
+                    Some(command) => match self.route(command) {
+                        Some(input) => input,
+                        None => continue,
+                    },
+                },
+                opened = async { Some(opening.as_mut()?.await) }, if opening.is_some() => {
+                    self.opening = None;
+                    match opened {
+                        Some(Ok(socket)) => {
+                            self.socket = Some(socket.split());
+                            Input::Opened
+                        }
+                        Some(Err(err)) => Input::OpenFailed(err),
+                        None => continue,
+                    }
+                }
+                read = read_batch(socket.as_mut().map(|(_, stream)| stream)), if socket.is_some() => {
+                    let (messages, end) = read;
+                    let (count, acks) = self.apply_frames(messages).await;
+                    if let Some(reason) = end {
+                        self.socket = None;
+                        if count > 0 {
+                            let effects = self.core.handle(Instant::now(), Input::Frames { count, acks });
+                            if self.carry_out(effects).await.is_break() {
+                                return None;
+                            }
+                        }
+                        Input::Closed { reason }
+                    } else {
+                        Input::Frames { count, acks }
+                    }
+                }
+                Some(done) = resyncs.1.recv() => self.merge(done).await,
+                () = sleep_until(deadline), if deadline.is_some() => Input::Tick,
+            };
+            return Some(input);
+        }
+    }
+
+    /// Turns a command into the core's input, or carries it out here when it is only the store's.
+    fn route(&mut self, command: Command) -> Option<Input> {
+        Some(match command {
+            Command::Connect => {
+                self.shared.config.autostart = true;
+                Input::Request(Request::Connect)
+            }
+            Command::Disconnect => {
+                self.shared.config.autostart = false;
+                Input::Request(Request::Disconnect)
+            }
+            Command::SetSubscriptions(kinds) => {
+                self.shared.config.subscriptions = kinds.clone();
+                Input::Request(Request::SetSubscriptions(kinds))
+            }
+            Command::Resync => Input::Request(Request::Resync),
+            Command::SetAuthorization(auth) => Input::Token {
+                expires_at: self.take_token(auth),
+            },
+            Command::MarkSeen(kind) => {
+                self.shared.store.write().mark_seen(kind);
+                (self.shared.repaint)();
+                return None;
+            }
+            Command::Shutdown => Input::Request(Request::Shutdown),
+        })
+    }
+
+    /// Keeps a new token: a new REST client, the session's clock reset. Returns when it dies.
+    fn take_token(&mut self, auth: Authorization) -> Option<Instant> {
+        let expires_at = token_expiry(auth.access_token().expose());
+        self.shared.config.auth = Some(auth);
+        self.rest = None;
+        self.shared.store.write().session = SessionInfo {
+            expires_at,
+            ..SessionInfo::default()
+        };
+        // An absurd `exp` (far past or far future) saturates instead of overflowing.
+        let left_ms = expires_at?.saturating_mul(1000).saturating_sub(now_ms());
+        Instant::now().checked_add(Duration::from_millis(left_ms.max(0) as u64))
+    }
+
+    /// Carries out the core's decisions; what they lead to (a failed send) goes back to the core.
+    async fn carry_out(&mut self, effects: Vec<Effect>) -> std::ops::ControlFlow<()> {
+        let mut queue = std::collections::VecDeque::from(effects);
+        while let Some(effect) = queue.pop_front() {
+            let input = match effect {
+                Effect::Open => {
+                    self.open();
+                    None
+                }
+                Effect::Send(text) => self.send(text).await,
+                Effect::Close => {
+                    self.close().await;
+                    None
+                }
+                Effect::Resync { kinds, generation } => {
+                    self.start_resync(kinds, generation);
+                    None
+                }
+                Effect::Subscriptions { wanted, acknowledged } => {
+                    let mut store = self.shared.store.write();
+                    store.subscriptions.wanted = wanted;
+                    store.subscriptions.acknowledged = acknowledged;
+                    drop(store);
+                    (self.shared.repaint)();
+                    None
+                }
+                Effect::ResyncFailed { error, retry_in } => {
+                    tracing::warn!(%error, retry_in_ms = retry_in.as_millis() as u64, "REST resync failed");
+                    let mut store = self.shared.store.write();
+                    store.resync.error =
+                        Some(format!("{error}; retrying in {:.0} s", retry_in.as_secs_f64()));
+                    store.resync.failures += 1;
+                    drop(store);
+                    (self.shared.repaint)();
+                    None
+                }
+                Effect::Session { ending_soon, expired } => {
+                    let mut store = self.shared.store.write();
+                    store.session.ending_soon = ending_soon;
+                    store.session.expired = expired;
+                    drop(store);
+                    (self.shared.repaint)();
+                    None
+                }
+                Effect::Status(status) => {
+                    report(&self.shared, status).await;
+                    None
+                }
+                Effect::Stop => return std::ops::ControlFlow::Break(()),
+            };
+            if let Some(input) = input {
+                queue.extend(self.core.handle(Instant::now(), input));
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn open(&mut self) {
+        let Some(auth) = self.shared.config.auth.clone() else {
+            return;
+        };
+        let url = self.shared.config.socket_url.clone();
+        let timeout = self.shared.config.timing.connect_timeout;
+        self.opening = Some(Box::pin(
+            async move { socket::connect(&url, &auth, timeout).await },
+        ));
+    }
+
+    async fn send(&mut self, text: String) -> Option<Input> {
+        let (sink, _) = self.socket.as_mut()?;
+        let sent = sink.send(Message::text(text)).await;
+        sent.err().map(|err| Input::SendFailed {
+            reason: format!("cannot send: {err}"),
+        })
+    }
+
+    /// Closes the socket and applies every frame the server sent before it saw the close: frames
+    /// read are never dropped, whatever ended the connection.
+    async fn close(&mut self) {
+        self.opening = None;
+        let Some((mut sink, mut stream)) = self.socket.take() else {
+            return;
+        };
+        let drain = async {
+            let _ = sink.close().await;
+            loop {
+                let (messages, end) = read_batch(Some(&mut stream)).await;
+                self.apply_frames(messages).await;
+                if end.is_some() {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(DRAIN_FOR, drain).await.is_err() {
+            tracing::debug!("the closing socket did not finish within {DRAIN_FOR:?}");
+        }
+    }
+
+    /// Parses a batch outside the lock and applies it under one write lock; the tap gets what
+    /// changed. Returns the frames read and the acknowledgements among them.
+    async fn apply_frames(&mut self, messages: Vec<Message>) -> (usize, Vec<String>) {
+        if messages.is_empty() {
+            return (0, Vec::new());
+        }
+        let Parsed {
+            events,
+            bad,
+            acks,
+            frames,
+        } = parse_messages(&messages);
+        drop(messages);
+        if let Some(error) = bad.last().map(|bad| bad.error.clone()) {
+            self.log_bad_frames(bad.len(), &error);
+        }
+        let tapped = self.shared.tap.as_ref().map(|_| events.clone());
+        let report = self.shared.store.write().apply_batch(events, bad, Origin::Socket);
+        (self.shared.repaint)();
+        if let (Some(tap), Some(events)) = (self.shared.tap, tapped) {
+            // The stream carries what the store took: no duplicate trades, no regressions.
+            let events = changed(events, &report.outcomes);
+            if !events.is_empty() {
+                let _ = tap
+                    .send(Tap::Events {
+                        events,
+                        origin: Origin::Socket,
+                    })
+                    .await;
+            }
+        }
+        self.socket_batches += 1;
+        if let Some(FeedFault::PanicAfterBatches(limit)) = self.shared.config.fault
+            && self.socket_batches >= limit
+        {
+            self.shared.config.fault = None;
+            panic!("fault injected: the feed panics after {limit} socket batches");
+        }
+        (frames, acks)
+    }
+
+    fn log_bad_frames(&mut self, count: usize, last_error: &str) {
+        self.bad_frames_unlogged += count as u64;
+        let due = self
+            .bad_frames_logged_at
+            .is_none_or(|at| at.elapsed() >= BAD_FRAME_LOG_EVERY);
+        if due {
+            tracing::warn!(count = self.bad_frames_unlogged, error = %last_error, "skipped bad frames");
+            self.bad_frames_unlogged = 0;
+            self.bad_frames_logged_at = Some(Instant::now());
+        }
+    }
+
+    fn rest_client(&mut self) -> Option<RestClient> {
+        if self.rest.is_none() {
+            let auth = self.shared.config.auth.clone()?;
+            match RestClient::new(&self.shared.config.rest_url, auth) {
+                Ok(client) => self.rest = Some(client),
+                Err(err) => tracing::error!(%err, "cannot build the REST client"),
+            }
+        }
+        self.rest.clone()
+    }
+
+    fn start_resync(&mut self, kinds: std::collections::BTreeSet<EventKind>, generation: u64) {
+        let done = self.resyncs.0.clone();
+        let (mark, want_profile) = {
+            let store = self.shared.store.read();
+            (store.resync_mark(), store.session.profile.is_none())
+        };
+        let Some(rest) = self.rest_client() else {
+            let result = Err(RestError::Transport("no REST client".to_owned()));
+            let _ = done.try_send(ResyncDone {
+                generation,
+                kinds,
+                mark,
+                result,
+            });
+            return;
+        };
+        tokio::spawn(async move {
+            let result = fetch(&rest, &kinds, want_profile).await;
+            let _ = done
+                .send(ResyncDone {
+                    generation,
+                    kinds,
+                    mark,
+                    result,
+                })
+                .await;
+        });
+    }
+
+    /// Merges a resync's snapshot (or not) and tells the core how it went.
+    async fn merge(&mut self, done: ResyncDone) -> Input {
+        let ResyncDone {
+            generation,
+            kinds,
+            mark,
+            result,
+        } = done;
+        let outcome = match result {
+            Err(err) => ResyncOutcome::Failed {
+                error: err.to_string(),
+                auth: err.is_auth(),
+            },
+            Ok(snapshot) => {
+                let (rows, changed) = self.apply_snapshot(snapshot, mark).await;
+                ResyncOutcome::Merged { rows, changed }
+            }
+        };
+        Input::Resynced {
+            generation,
+            kinds,
+            outcome,
+        }
+    }
+
+    async fn apply_snapshot(&mut self, snapshot: Snapshot, mark: u64) -> (u64, u64) {
+        let received_ms = now_ms();
+        let rows = snapshot.events.len() as u64;
+        let bad = snapshot
+            .bad_rows
+            .into_iter()
+            .map(|error| BadFrame::new(received_ms, error, ""))
+            .collect();
+        let tapped = self.shared.tap.as_ref().map(|_| snapshot.events.clone());
+        let report = {
+            let mut store = self.shared.store.write();
+            let report = store.apply_snapshot(snapshot.events, bad, mark);
+            store.resync.last_ok_ms = Some(received_ms);
+            store.resync.rows = rows;
+            store.resync.changed = report.changed() as u64;
+            store.resync.error = None;
+            if let Some(profile) = snapshot.profile {
+                store.session.profile = Some(profile);
+            }
+            report
+        };
+        (self.shared.repaint)();
+        tracing::info!(rows, changed = report.changed(), "resynced from REST");
+        if let (Some(tap), Some(events)) = (self.shared.tap, tapped) {
+            let events = changed(events, &report.outcomes);
+            if !events.is_empty() {
+                let _ = tap
+                    .send(Tap::Events {
+                        events,
+                        origin: Origin::Resync,
+                    })
+                    .await;
+            }
+        }
+        (rows, report.changed() as u64)
+    }
+}
+
+/// Records a status in the store and sends it down the tap, in band with the events.
+pub(super) async fn report(shared: &Shared<'_>, status: FeedStatus) {
+    tracing::info!(status = %status.note(), "feed");
+    shared.store.write().record_status(&status, Instant::now());
+    (shared.repaint)();
+    if let Some(tap) = shared.tap {
+        let _ = tap.send(Tap::Status(status)).await;
+    }
+}
+
+/// Takes every frame already waiting (at least one, at most `MAX_BATCH`), and how the socket ended
+/// if it did. Cancel-safe: nothing is taken before the first frame arrives, nothing awaited after.
+async fn read_batch(stream: Option<&mut Stream>) -> (Vec<Message>, Option<String>) {
+    let Some(stream) = stream else {
+        return std::future::pending().await;
+    };
+    let mut messages = Vec::new();
+    let mut end = None;
+    let mut next = Some(stream.next().await);
+    while let Some(message) = next.take() {
+        match message {
+            Some(Ok(message)) => messages.push(message),
+            Some(Err(err)) => end = Some(format!("socket error: {err}")),
+            None => end = Some("closed by the server".to_owned()),
+        }
+        if end.is_none() && messages.len() < MAX_BATCH {
+            next = stream.next().now_or_never();
+        }
+    }
+    (messages, end)
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
