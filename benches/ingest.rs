@@ -212,6 +212,20 @@ fn headless_lines(c: &mut Criterion) {
     group.finish();
 }
 
+/// How many data lines headless writes for `frames`: one per event that changed the store.
+fn lines_written(frames: &[String]) -> u64 {
+    let mut store = Store::default();
+    messages(frames)
+        .iter()
+        .map(|batch| {
+            let parsed = feed::parse_messages(batch);
+            store
+                .apply_batch(parsed.events, parsed.bad, Origin::Socket)
+                .changed() as u64
+        })
+        .sum()
+}
+
 /// One headless run over `frames`, timed from the first frame sent to the last line written.
 async fn headless_round(frames: Vec<String>) -> Duration {
     let config = SimConfig {
@@ -223,7 +237,7 @@ async fn headless_round(frames: Vec<String>) -> Duration {
     let sim = Sim::start(config, ([127, 0, 0, 1], 0).into()).await.unwrap();
     let feed_config = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
     let options = HeadlessOptions {
-        exit_after: Some(frames.len() as u64),
+        exit_after: Some(lines_written(&frames)),
         idle_exit: Some(Duration::from_secs(20)),
     };
     let handle = sim.handle();

@@ -192,7 +192,5 @@ pub async fn log_out(
     }
     let vault = vault.clone();
     let app_id = app_id.to_owned();
-    tokio::task::spawn_blocking(move || vault.delete_all(&app_id))
-        .await
-        .unwrap_or_else(|_| Err(VaultError::Failed("the keychain call did not finish".to_owned())))
+    crate::secrets::off_runtime(move || vault.delete_all(&app_id)).await
 }

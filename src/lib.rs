@@ -8,6 +8,7 @@ pub mod format;
 pub mod fyers;
 pub mod headless;
 pub mod secrets;
+pub mod shell;
 pub mod sim;
 pub mod store;
 pub mod tokens;

@@ -12,7 +12,7 @@ use orderwatch::fyers::login::{
     check_redirect_uri,
 };
 use orderwatch::fyers::rest::FYERS_REST_URL;
-use orderwatch::secrets::{Vault, VaultKind};
+use orderwatch::secrets::{Vault, VaultKind, off_runtime};
 
 /// The app's secret key, when it is not to be typed (scripts, CI).
 const SECRET_ENV: &str = "ORDERWATCH_SECRET_KEY";
@@ -91,10 +91,7 @@ fn settings() -> (Option<std::path::PathBuf>, Settings) {
 }
 
 async fn open_vault() -> Result<Vault, Failure> {
-    let vault = tokio::task::spawn_blocking(Vault::from_env)
-        .await
-        .map_err(|_| Failure(1, "the keychain call did not finish".to_owned()))?;
-    vault.map_err(|err| {
+    off_runtime(Vault::from_env).await.map_err(|err| {
         Failure(
             1,
             format!(
@@ -107,9 +104,8 @@ async fn open_vault() -> Result<Vault, Failure> {
 
 async fn stored(vault: &Vault, app_id: &str) -> Result<Stored, Failure> {
     let (vault, app_id) = (vault.clone(), app_id.to_owned());
-    tokio::task::spawn_blocking(move || Stored::load(&vault, &app_id))
+    off_runtime(move || Stored::load(&vault, &app_id))
         .await
-        .map_err(|_| Failure(1, "the keychain call did not finish".to_owned()))?
         .map_err(|err| Failure(1, err.to_string()))
 }
 
@@ -145,9 +141,8 @@ async fn login(args: LoginArgs) -> Result<String, Failure> {
     };
     let session = account::complete_login(&client, &app, &code).await?;
     let saving = (vault.clone(), session.clone(), app.secret.clone());
-    tokio::task::spawn_blocking(move || account::save_session(&saving.0, &saving.1, Some(&saving.2), None))
+    off_runtime(move || account::save_session(&saving.0, &saving.1, Some(&saving.2), None))
         .await
-        .map_err(|_| Failure(1, "the keychain call did not finish".to_owned()))?
         .map_err(|err| Failure(1, format!("logged in, but the token could not be saved: {err}")))?;
     settings.account = Some(SavedAccount {
         app_id: app_id.clone(),

@@ -20,7 +20,7 @@ use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
 use orderwatch::headless::{self, HeadlessError, HeadlessOptions};
-use orderwatch::secrets::Vault;
+use orderwatch::secrets::{Vault, off_runtime};
 use orderwatch::sim::{DayConfig, Sim, SimConfig};
 
 /// Steps the demo plays before the window shows: about an hour of the trading day.
@@ -137,7 +137,7 @@ fn main() -> ExitCode {
         Some(Mode::Login(args)) => return runtime.block_on(login::run_login(args)),
         Some(Mode::Logout(args)) => return runtime.block_on(login::run_logout(args)),
         Some(Mode::InstallDesktop(args)) => window::install_desktop(args.remove),
-        None => window::run_desktop(&runtime, &cli.connect, cli.minimised),
+        None => window::open(&runtime, &cli.connect, cli.minimised),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,6 +151,10 @@ fn main() -> ExitCode {
 /// Under the Windows GUI subsystem there is no console: use the one we were started from, if any,
 /// so `orderwatch headless` and friends still print.
 #[cfg(windows)]
+#[allow(
+    unsafe_code,
+    reason = "the one Win32 call windows-sys offers no safe wrapper for"
+)]
 fn attach_console() {
     use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
     // SAFETY: a plain Win32 call with a constant argument; failure (no parent console) is harmless.
@@ -285,20 +289,19 @@ async fn saved_login() -> SavedLogin {
         return SavedLogin::None { notice: None };
     };
     let app_id = account.app_id.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
+    let loaded = off_runtime(move || {
         let vault = Vault::from_env()?;
         Stored::load(&vault, &app_id)
     })
     .await;
     match loaded {
-        Ok(Ok(stored)) if stored.access.is_some() => SavedLogin::Ready { account, stored },
-        Ok(Ok(_)) => SavedLogin::None {
+        Ok(stored) if stored.access.is_some() => SavedLogin::Ready { account, stored },
+        Ok(_) => SavedLogin::None {
             notice: Some(format!("the keychain holds no token for {}", account.app_id)),
         },
-        Ok(Err(err)) => SavedLogin::None {
+        Err(err) => SavedLogin::None {
             notice: Some(err.to_string()),
         },
-        Err(_) => SavedLogin::None { notice: None },
     }
 }
 

@@ -51,6 +51,16 @@ pub enum VaultError {
     Failed(String),
 }
 
+/// Runs a keychain call on a thread that may block (the OS keychain does), not on the async
+/// runtime's. A call that never finished (the runtime is shutting down) is a `VaultError` too.
+pub async fn off_runtime<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, VaultError> + Send + 'static,
+) -> Result<T, VaultError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .unwrap_or_else(|_| Err(VaultError::Failed("the keychain call did not finish".to_owned())))
+}
+
 impl VaultError {
     /// A message free of anything the store echoed back (a malformed secret's bytes, say).
     fn from_keyring(err: keyring_core::Error) -> Self {

@@ -5,16 +5,12 @@ use orderwatch::account::Stored;
 use orderwatch::config::Settings;
 use orderwatch::feed::{FeedConfig, Timing};
 use orderwatch::secrets::Vault;
+use orderwatch::shell::{Services, Start, system_autostart, system_browser, system_notifications};
 use orderwatch::sim::SimConfig;
-use orderwatch::ui::{Services, Start, system_autostart, system_browser, system_notifications};
 
 use crate::{ConnectArgs, DEMO_WARMUP_STEPS, connection, sim_config};
 
-pub fn run_desktop(
-    runtime: &tokio::runtime::Runtime,
-    connect: &ConnectArgs,
-    minimised: bool,
-) -> anyhow::Result<()> {
+pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised: bool) -> anyhow::Result<()> {
     let settings_path = Settings::default_path();
     let (settings, settings_notice) = match settings_path.as_deref().map(Settings::load) {
         Some(Ok(settings)) => (settings, None),
@@ -57,7 +53,7 @@ pub fn run_desktop(
     } else {
         saved_start(&settings, vault.ok(), connect, settings_notice)
     };
-    orderwatch::ui::run_desktop(runtime, services, settings, start).map_err(|err| anyhow::anyhow!(err))
+    orderwatch::shell::run_desktop(runtime, services, settings, start).map_err(|err| anyhow::anyhow!(err))
 }
 
 /// Auto-connect with the saved login; the first-run screen when there is none (or no token).

@@ -197,6 +197,7 @@ impl Live {
         let mut child = command.spawn().expect("the binary starts");
         let stdout = child.stdout.take().unwrap();
         let stderr = drain(child.stderr.take().unwrap());
+        #[allow(clippy::disallowed_methods, reason = "a test's few lines")]
         let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -872,6 +873,7 @@ async fn sim_mode_on_port_0_prints_working_urls_and_token() {
     );
     let stdout = child.0.stdout.take().unwrap();
     let stderr = drain(child.0.stderr.take().unwrap());
+    #[allow(clippy::disallowed_methods, reason = "a test's few lines")]
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {

@@ -139,6 +139,7 @@ async fn start_desktop(bus: &zbus::fdo::DBusProxy<'_>) -> Desktop {
         .expect("Xvfb starts");
     let stdout = xvfb.stdout.take().expect("Xvfb's stdout");
     desktop.children.push(xvfb);
+    #[allow(clippy::disallowed_methods, reason = "a test's few lines")]
     let (number_tx, number_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();

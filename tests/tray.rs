@@ -18,7 +18,7 @@ use orderwatch::desktop::tray::{Tray, TrayAction, TrayState, TrayStatus};
 use orderwatch::feed::Command;
 use orderwatch::fyers::model::EventKind;
 use orderwatch::store::ConnectionState;
-use orderwatch::ui::theme::DARK;
+use orderwatch::tokens::DARK;
 use parking_lot::Mutex;
 use zbus::object_server::SignalEmitter;
 use zbus::proxy::CacheProperties;
@@ -201,10 +201,6 @@ fn badge_centre(pixmaps: &[Pixmap]) -> [u8; 3] {
     [data[at + 1], data[at + 2], data[at + 3]]
 }
 
-fn rgb(colour: egui::Color32) -> [u8; 3] {
-    [colour.r(), colour.g(), colour.b()]
-}
-
 /// Retries `probe` until it gives a value or `WAIT` passes.
 async fn eventually<T, F: Future<Output = Option<T>>>(mut probe: impl FnMut() -> F) -> Option<T> {
     let deadline = Instant::now() + WAIT;
@@ -284,7 +280,7 @@ async fn the_tray_registers_follows_the_stream_and_stops_it_from_its_menu() {
     assert_eq!(heading, "Orderwatch");
     assert_eq!(text, "streaming · 12 open orders · P&L ₹1,234.00");
     let streaming_icon = item.icon_pixmap().await.expect("IconPixmap");
-    assert_eq!(badge_centre(&streaming_icon), rgb(DARK.connected), "a green dot");
+    assert_eq!(badge_centre(&streaming_icon), DARK.connected, "a green dot");
 
     let menu = DbusMenuProxy::builder(&bus)
         .destination(at.destination.clone())
@@ -377,11 +373,7 @@ async fn the_tray_registers_follows_the_stream_and_stops_it_from_its_menu() {
     assert_eq!(shown.as_deref(), Some(want.as_str()), "the tooltip says stopped");
     let stopped_icon = item.icon_pixmap().await.expect("IconPixmap");
     assert_ne!(stopped_icon, streaming_icon);
-    assert_eq!(
-        badge_centre(&stopped_icon),
-        rgb(DARK.disconnected),
-        "a grey square"
-    );
+    assert_eq!(badge_centre(&stopped_icon), DARK.disconnected, "a grey square");
     let entries = eventually(|| async {
         let entries = menu_entries(&menu).await;
         labels(&entries).contains(&"Start stream").then_some(entries)

@@ -14,8 +14,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use orderwatch::config::Settings;
 use orderwatch::desktop::autostart;
 use orderwatch::feed::FeedConfig;
+use orderwatch::shell::{DesktopApp, Services, Start};
 use orderwatch::sim::{Sim, SimConfig};
-use orderwatch::ui::{DesktopApp, Services, Start};
 
 struct World {
     runtime: tokio::runtime::Runtime,

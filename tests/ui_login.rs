@@ -18,9 +18,9 @@ use orderwatch::fyers::auth::Secret;
 use orderwatch::fyers::login::{AppCredentials, LoginClient};
 use orderwatch::fyers::model::EventKind;
 use orderwatch::secrets::{SecretKind, Vault, VaultError};
+use orderwatch::shell::{DesktopApp, Services, Start};
 use orderwatch::sim::{Sim, SimConfig};
 use orderwatch::store::ConnectionState;
-use orderwatch::ui::{DesktopApp, Services, Start};
 
 struct World {
     runtime: tokio::runtime::Runtime,

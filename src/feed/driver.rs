@@ -46,7 +46,7 @@ struct ResyncDone {
 
 /// What the feed keeps between its restarts (after a caught failure): its configuration, with the
 /// token and wishes it was last given.
-pub(super) struct Shared<'a> {
+pub(super) struct Context<'a> {
     pub config: &'a mut FeedConfig,
     pub store: &'a SharedStore,
     pub repaint: &'a RepaintHook,
@@ -54,7 +54,7 @@ pub(super) struct Shared<'a> {
 }
 
 struct Driver<'a> {
-    shared: Shared<'a>,
+    shared: Context<'a>,
     core: Connection,
     rest: Option<RestClient>,
     socket: Option<(Sink, Stream)>,
@@ -66,7 +66,7 @@ struct Driver<'a> {
 }
 
 /// Runs the feed until it is shut down (or its command channel closes).
-pub(super) async fn run(shared: Shared<'_>, commands: &mut Commands) {
+pub(super) async fn run(shared: Context<'_>, commands: &mut Commands) {
     let config = &shared.config;
     let core = Connection::new(
         config.timing,
@@ -457,7 +457,7 @@ impl Driver<'_> {
 }
 
 /// Records a status in the store and sends it down the tap, in band with the events.
-pub(super) async fn report(shared: &Shared<'_>, status: FeedStatus) {
+pub(super) async fn report(shared: &Context<'_>, status: FeedStatus) {
     tracing::info!(status = %status.note(), "feed");
     shared.store.write().record_status(&status, Instant::now());
     (shared.repaint)();

@@ -130,7 +130,7 @@ async fn supervise(
     };
     let mut failures = 0u32;
     loop {
-        let shared = driver::Shared {
+        let shared = driver::Context {
             config: &mut config,
             store: &store,
             repaint: &repaint,
@@ -146,7 +146,7 @@ async fn supervise(
             .restart_on_failure
             .then(|| config.timing.backoff.delay(failures, &mut rand::rng()));
         tracing::error!(%reason, ?restart_in, "the feed failed");
-        let shared = driver::Shared {
+        let shared = driver::Context {
             config: &mut config,
             store: &store,
             repaint: &repaint,

@@ -84,7 +84,8 @@ pub struct SimStats {
     pub refreshes: AtomicU64,
 }
 
-pub(super) struct Exchange {
+/// The simulated venue: the day being generated and the log of frames it sent.
+pub(super) struct Venue {
     pub day: Day,
     /// `log[0]` is frame number `log_base`.
     log: VecDeque<LogEntry>,
@@ -96,7 +97,7 @@ pub(super) struct Exchange {
 }
 
 pub(super) struct Shared {
-    pub exchange: Mutex<Exchange>,
+    pub exchange: Mutex<Venue>,
     /// The log's end (one past the newest frame number); connections wait on it.
     pub log_end: watch::Sender<u64>,
     pub control: broadcast::Sender<Control>,
@@ -168,7 +169,7 @@ fn slist_of(event: &Event) -> &'static str {
     }
 }
 
-impl Exchange {
+impl Venue {
     pub fn new(day: Day) -> Self {
         Self {
             day,

@@ -21,7 +21,7 @@ pub use day::{Day, DayConfig};
 pub use exchange::{Fault, SimConfig, SimStats};
 
 use crate::fyers::auth::Authorization;
-use exchange::{Exchange, RateLimit, Shared};
+use exchange::{RateLimit, Shared, Venue};
 use login::{LoginConfig, Registry};
 
 /// A running simulator. Dropping it stops the server and the day.
@@ -51,7 +51,7 @@ impl Sim {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            exchange: Mutex::new(Exchange::new(Day::new(config.day.clone()))),
+            exchange: Mutex::new(Venue::new(Day::new(config.day.clone()))),
             log_end: watch::Sender::new(0),
             control: broadcast::Sender::new(16),
             rest_down: AtomicBool::new(false),

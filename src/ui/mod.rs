@@ -9,8 +9,7 @@ pub mod login;
 mod orders;
 mod positions;
 pub mod session;
-mod settings;
-mod shell;
+pub mod settings;
 mod stats;
 mod table;
 pub mod theme;
@@ -19,12 +18,7 @@ mod trades;
 mod widgets;
 
 pub use app::OrderwatchApp;
-pub use shell::{
-    Autostart, Browser, DesktopApp, NotificationSinks, Services, Start, system_autostart, system_browser,
-    system_notifications,
-};
 
-use crate::config::Settings;
 use crate::fyers::model::EventKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,50 +88,4 @@ pub enum Intent {
     LogOut,
     OpenSettings,
     Quit,
-}
-
-/// The window's icon, the same as the desktop entry's.
-fn app_icon() -> std::sync::Arc<egui::IconData> {
-    let png = crate::desktop::install::ICON_PNGS[3].1;
-    // The icon is compiled in and checked by a unit test; a broken one just leaves the default.
-    std::sync::Arc::new(eframe::icon_data::from_png_bytes(png).unwrap_or_default())
-}
-
-/// Opens the window: the first-run screen or the monitor, as `start` says. Blocks until the
-/// window closes; `runtime` runs the feed and the account work meanwhile.
-pub fn run_desktop(
-    runtime: &tokio::runtime::Runtime,
-    services: Services,
-    settings: Settings,
-    start: Start,
-) -> Result<(), String> {
-    let size = settings
-        .window_size
-        .filter(|[width, height]| {
-            width.is_finite() && height.is_finite() && *width >= 720.0 && *height >= 480.0
-        })
-        .unwrap_or([1280.0, 800.0]);
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Orderwatch")
-            .with_app_id("orderwatch")
-            .with_inner_size(size)
-            .with_min_inner_size([720.0, 480.0])
-            .with_icon(app_icon()),
-        ..Default::default()
-    };
-    let _runtime = runtime.enter();
-    eframe::run_native(
-        "Orderwatch",
-        options,
-        Box::new(move |creation| {
-            Ok(Box::new(DesktopApp::new(
-                &creation.egui_ctx,
-                services,
-                settings,
-                start,
-            )))
-        }),
-    )
-    .map_err(|err| format!("cannot open the window: {err}"))
 }

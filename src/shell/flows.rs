@@ -7,7 +7,7 @@ use crate::feed::Command;
 use crate::format::capitalised;
 use crate::fyers::auth::Secret;
 use crate::fyers::login::{AppCredentials, LoginClient, auth_code_from};
-use crate::secrets::Vault;
+use crate::secrets::{Vault, off_runtime};
 use crate::sim::Sim;
 use crate::ui::login::ConnectRequest;
 use crate::ui::session::ShellRequest;
@@ -282,9 +282,8 @@ impl DesktopApp {
 
 async fn load_blocking(vault: &Vault, app_id: &str) -> Result<Stored, String> {
     let (vault, app_id) = (vault.clone(), app_id.to_owned());
-    tokio::task::spawn_blocking(move || Stored::load(&vault, &app_id))
+    off_runtime(move || Stored::load(&vault, &app_id))
         .await
-        .map_err(|_| "The keychain call did not finish".to_owned())?
         .map_err(|err| capitalised(&err.to_string()))
 }
 
@@ -295,10 +294,7 @@ async fn save_blocking(
     pin: Option<Secret>,
 ) -> Result<(), String> {
     let (vault, session) = (vault.clone(), session.clone());
-    tokio::task::spawn_blocking(move || {
-        account::save_session(&vault, &session, secret.as_ref(), pin.as_ref())
-    })
-    .await
-    .map_err(|_| "The keychain call did not finish".to_owned())?
-    .map_err(|err| format!("Logged in, but the token could not be saved: {err}"))
+    off_runtime(move || account::save_session(&vault, &session, secret.as_ref(), pin.as_ref()))
+        .await
+        .map_err(|err| format!("Logged in, but the token could not be saved: {err}"))
 }

@@ -1,6 +1,9 @@
-//! The window's shell: the first-run "Connect your Fyers account" screen or the monitor, and the
-//! account work between them (log in, renew, log out, the demo) run on the runtime and picked up
-//! by polling a promise each frame. Secrets go from the login straight to the vault and the feed.
+//! The desktop app's shell, above the views (`ui`) and the desktop services (`desktop`): it wires
+//! the runtime, the feed, the notifier, the simulator and the tray together, opens the window
+//! (`run_desktop`), and shows the first-run "Connect your Fyers account" screen or the monitor,
+//! with the account work between them (log in, renew, log out, the demo) run on the runtime and
+//! picked up by polling a promise each frame. Secrets go from the login straight to the vault and
+//! the feed.
 
 mod finish;
 mod flows;
@@ -12,20 +15,20 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use poll_promise::Promise;
 
-use super::OrderwatchApp;
-use super::format::capitalised;
-use super::login::ConnectView;
 use crate::account::{BrowserLogin, Session, Stored};
 use crate::config::NotificationSettings;
 use crate::config::{SavedAccount, Settings};
 use crate::desktop::notify::{self, DesktopSink, Sink};
 use crate::desktop::tray::{Tray, TrayState};
 use crate::feed::{self, Command, FeedConfig, Timing};
+use crate::format::capitalised;
 use crate::fyers::auth::Secret;
 use crate::fyers::login::{AppCredentials, LoginError};
 use crate::secrets::Vault;
 use crate::sim::{Sim, SimConfig};
 use crate::store::Store;
+use crate::ui::OrderwatchApp;
+use crate::ui::login::ConnectView;
 
 /// Opens an address in the user's browser (tests put an HTTP client here).
 pub type Browser = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
@@ -376,4 +379,50 @@ impl eframe::App for DesktopApp {
             });
         }
     }
+}
+
+/// The window's icon, the same as the desktop entry's.
+fn app_icon() -> std::sync::Arc<egui::IconData> {
+    let png = crate::desktop::install::ICON_PNGS[3].1;
+    // The icon is compiled in and checked by a unit test; a broken one just leaves the default.
+    std::sync::Arc::new(eframe::icon_data::from_png_bytes(png).unwrap_or_default())
+}
+
+/// Opens the window: the first-run screen or the monitor, as `start` says. Blocks until the
+/// window closes; `runtime` runs the feed and the account work meanwhile.
+pub fn run_desktop(
+    runtime: &tokio::runtime::Runtime,
+    services: Services,
+    settings: Settings,
+    start: Start,
+) -> Result<(), String> {
+    let size = settings
+        .window_size
+        .filter(|[width, height]| {
+            width.is_finite() && height.is_finite() && *width >= 720.0 && *height >= 480.0
+        })
+        .unwrap_or([1280.0, 800.0]);
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Orderwatch")
+            .with_app_id("orderwatch")
+            .with_inner_size(size)
+            .with_min_inner_size([720.0, 480.0])
+            .with_icon(app_icon()),
+        ..Default::default()
+    };
+    let _runtime = runtime.enter();
+    eframe::run_native(
+        "Orderwatch",
+        options,
+        Box::new(move |creation| {
+            Ok(Box::new(DesktopApp::new(
+                &creation.egui_ctx,
+                services,
+                settings,
+                start,
+            )))
+        }),
+    )
+    .map_err(|err| format!("cannot open the window: {err}"))
 }
