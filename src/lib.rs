@@ -15,8 +15,10 @@ pub mod tokens;
 pub mod ui;
 
 /// Every binary built on this library (the app, its tests and benchmarks) allocates with mimalloc:
-/// the feed allocates each parsed order on a parsing thread and frees it on the writer's. With
-/// glibc's allocator the parse + apply benchmark ran at 824k frames/s against 1.07M with this one
-/// (same build, same sitting). Declared here so that what is measured is what runs.
+/// events are allocated by the feed and freed by the tap's readers on other threads. With glibc's
+/// allocator `orderwatch headless` wrote 151k frames/s against 294k with this one (criterion
+/// `ingest/headless/json_lines`, two runs half an hour apart); parse + apply was the same (664k
+/// against 648k).
+/// Declared here so that what is measured is what runs.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -61,6 +61,15 @@ struct ConnectArgs {
     /// APP_ID:ACCESS_TOKEN, as the Fyers SDKs take it.
     #[arg(long, env = "ORDERWATCH_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
+    /// Fault injection for tests: the feed panics after applying this many socket batches.
+    #[arg(long, hide = true)]
+    fault_feed_panic_after: Option<u64>,
+}
+
+impl ConnectArgs {
+    fn fault(&self) -> Option<FeedFault> {
+        self.fault_feed_panic_after.map(FeedFault::PanicAfterBatches)
+    }
 }
 
 #[derive(Subcommand)]
@@ -97,9 +106,6 @@ struct HeadlessArgs {
     /// Exit when no data event arrived for this many seconds.
     #[arg(long)]
     idle_exit: Option<f64>,
-    /// Fault injection for tests: the feed panics after applying this many socket batches.
-    #[arg(long, hide = true)]
-    fault_feed_panic_after: Option<u64>,
 }
 
 #[derive(Args)]
@@ -348,7 +354,7 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
         }
     };
     config.subscriptions = subscriptions;
-    config.fault = args.fault_feed_panic_after.map(FeedFault::PanicAfterBatches);
+    config.fault = args.connect.fault();
     let options = HeadlessOptions {
         exit_after: args.exit_after,
         idle_exit: args

@@ -41,9 +41,10 @@ pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised:
     };
     let start = if connect.demo || connect.access_token.is_some() {
         // The demo opens on a day under way: about an hour of trading is played before the window shows.
-        let (config, account, sim) = runtime
+        let (mut config, account, sim) = runtime
             .block_on(connection(connect, DEMO_WARMUP_STEPS))
             .map_err(|(_, err)| anyhow::anyhow!(err))?;
+        config.fault = connect.fault();
         Start::Monitor {
             config,
             account,

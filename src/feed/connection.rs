@@ -4,8 +4,13 @@
 //! rule (backoff, stall detection, the 403 stand-down, the subscribe acknowledgement, resync
 //! scheduling, the token's life) is tested as a table of inputs and effects, with no timing.
 
+mod io;
+mod resync;
+mod subscriptions;
+mod token;
+
 use std::collections::{BTreeSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -13,106 +18,13 @@ use rand::rngs::SmallRng;
 use super::Timing;
 use crate::fyers::model::EventKind;
 use crate::fyers::socket::SocketError;
-use crate::fyers::wire;
-use crate::store::{FeedStatus, SessionInfo};
+use crate::store::FeedStatus;
 
-/// Manual resyncs closer together than this are dropped: Fyers blocks clients that poll.
-pub const MIN_RESYNC_SPACING: Duration = Duration::from_secs(2);
-
-/// What the user (or the app) asks of the connection.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    /// Stream, and keep reconnecting until told to stop.
-    Connect,
-    /// Stop streaming.
-    Disconnect,
-    /// Subscribe and unsubscribe live to reach this set.
-    SetSubscriptions(BTreeSet<EventKind>),
-    /// Merge the REST books now.
-    Resync,
-    Shutdown,
-}
-
-/// What happened, as the driver saw it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Input {
-    Request(Request),
-    /// A new access token; `expires_at` is when it dies, if it says.
-    Token {
-        expires_at: Option<Instant>,
-    },
-    /// The socket's upgrade succeeded.
-    Opened,
-    OpenFailed(SocketError),
-    /// A batch of frames was read and applied: how many, and the acknowledgement messages in it.
-    Frames {
-        count: usize,
-        acks: Vec<String>,
-    },
-    /// The socket ended (closed by the server, or a read error).
-    Closed {
-        reason: String,
-    },
-    /// A frame could not be sent.
-    SendFailed {
-        reason: String,
-    },
-    /// A resync started under token `generation` ended.
-    Resynced {
-        generation: u64,
-        kinds: BTreeSet<EventKind>,
-        outcome: ResyncOutcome,
-    },
-    /// Time passed (the driver comes back at `next_deadline`).
-    Tick,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ResyncOutcome {
-    /// The books were merged: rows read, rows that changed the store.
-    Merged {
-        rows: u64,
-        changed: u64,
-    },
-    Failed {
-        error: String,
-        auth: bool,
-    },
-}
-
-/// What the driver must do, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Open the socket with the current token.
-    Open,
-    /// Send this text frame.
-    Send(String),
-    /// End the connection, or the attempt to open it; apply every frame the server already sent.
-    Close,
-    /// Pull these REST books and merge them.
-    Resync {
-        kinds: BTreeSet<EventKind>,
-        generation: u64,
-    },
-    /// What is wanted and what the server acknowledged changed.
-    Subscriptions {
-        wanted: BTreeSet<EventKind>,
-        acknowledged: BTreeSet<EventKind>,
-    },
-    /// A resync failed; it is retried in `retry_in`.
-    ResyncFailed {
-        error: String,
-        retry_in: Duration,
-    },
-    /// The token's clock: less than 15 minutes left, or none.
-    Session {
-        ending_soon: bool,
-        expired: bool,
-    },
-    Status(FeedStatus),
-    /// The feed is done.
-    Stop,
-}
+pub use io::{Effect, Input, Request, ResyncOutcome};
+pub use resync::MIN_RESYNC_SPACING;
+use resync::Resync;
+use subscriptions::PendingAck;
+use token::{Token, ending_soon_at};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
@@ -140,38 +52,6 @@ enum End {
     /// A new token: open again at once.
     Renewed,
     Shutdown,
-}
-
-/// The access token as far as the connection cares.
-#[derive(Debug, Default)]
-struct Token {
-    present: bool,
-    /// Bumped by each new token, so a late answer about an old one is not taken for the new one.
-    generation: u64,
-    expires_at: Option<Instant>,
-    /// The server refused it: nothing is tried until a new one comes.
-    refused: bool,
-    ending_warned: bool,
-    expired: bool,
-}
-
-/// A subscribe message waiting for its acknowledgement.
-#[derive(Debug)]
-struct PendingAck {
-    deadline: Instant,
-    /// The subscription set once acknowledged.
-    target: BTreeSet<EventKind>,
-    /// Kinds to pull from REST once acknowledged, so nothing from before the ack is missed.
-    resync: BTreeSet<EventKind>,
-}
-
-#[derive(Debug, Default)]
-struct Resync {
-    in_flight: bool,
-    queued: BTreeSet<EventKind>,
-    retry_at: Option<Instant>,
-    failures: u32,
-    last_started: Option<Instant>,
 }
 
 /// One order-socket connection's life, kept up across reconnects and tokens.
@@ -305,45 +185,8 @@ impl Connection {
                 }
             }
             Request::SetSubscriptions(kinds) => self.set_subscriptions(now, kinds, effects),
-            Request::Resync => {
-                let recent = self
-                    .resync
-                    .last_started
-                    .is_some_and(|at| now.saturating_duration_since(at) < MIN_RESYNC_SPACING);
-                if self.is_open() && !recent && self.resync.retry_at.is_none() {
-                    self.resync.queued.extend(self.wanted.iter().copied());
-                }
-            }
+            Request::Resync => self.ask_resync(now),
             Request::Shutdown => self.end(now, End::Shutdown, effects),
-        }
-    }
-
-    fn new_token(&mut self, now: Instant, expires_at: Option<Instant>, effects: &mut Effects) {
-        let was_refused = self.token.refused;
-        self.token = Token {
-            present: true,
-            generation: self.token.generation + 1,
-            expires_at,
-            ..Token::default()
-        };
-        effects.push(Effect::Session {
-            ending_soon: false,
-            expired: false,
-        });
-        // A token that is already dead ends things here.
-        self.check_clock(now, effects);
-        if matches!(self.phase, Phase::Open { .. } | Phase::Opening) {
-            self.end(now, End::Renewed, effects);
-            return;
-        }
-        if was_refused && !self.token.expired {
-            effects.push(Effect::Status(FeedStatus::Disconnected {
-                reason: "new access token".to_owned(),
-            }));
-        }
-        if matches!(self.phase, Phase::Idle | Phase::Waiting { .. }) && self.can_open() {
-            self.attempt = 0;
-            self.open(effects);
         }
     }
 
@@ -384,33 +227,6 @@ impl Connection {
         }
     }
 
-    fn frames(&mut self, now: Instant, count: usize, acks: &[String], effects: &mut Effects) {
-        let Phase::Open { last_frame, .. } = &mut self.phase else {
-            return;
-        };
-        if count > 0 {
-            *last_frame = now;
-        }
-        let mut target = None;
-        for message in acks {
-            // Answers to unsubscribe messages are not awaited.
-            if message.to_ascii_lowercase().contains("unsub") {
-                continue;
-            }
-            if let Some(ack) = self.acks.pop_front() {
-                self.resync.queued.extend(ack.resync);
-                target = Some(ack.target);
-            }
-        }
-        if let Some(target) = target {
-            self.acknowledged = target.intersection(&self.wanted).copied().collect();
-            effects.push(self.subscriptions());
-            effects.push(Effect::Status(FeedStatus::Subscribed {
-                kinds: self.acknowledged.clone(),
-            }));
-        }
-    }
-
     fn tick(&mut self, now: Instant, effects: &mut Effects) {
         self.check_clock(now, effects);
         match self.phase {
@@ -445,33 +261,6 @@ impl Connection {
         }
         if self.resync.retry_at.is_some_and(|at| now >= at) {
             self.resync.retry_at = None;
-        }
-    }
-
-    /// The token's clock: a warning 15 minutes before it dies, and the end of the stream when it does.
-    fn check_clock(&mut self, now: Instant, effects: &mut Effects) {
-        let Some(expires_at) = self.token.expires_at else {
-            return;
-        };
-        if !self.token.expired && now >= expires_at {
-            self.token.expired = true;
-            self.token.ending_warned = true;
-            effects.push(Effect::Session {
-                ending_soon: true,
-                expired: true,
-            });
-            if self.token.refused {
-                return;
-            }
-            self.end(now, End::Expired, effects);
-        } else if !self.token.ending_warned && now >= ending_soon_at(expires_at) {
-            self.token.ending_warned = true;
-            effects.push(Effect::Session {
-                ending_soon: true,
-                expired: false,
-            });
-            let left = expires_at.saturating_duration_since(now);
-            effects.push(Effect::Status(FeedStatus::SessionEnding { left }));
         }
     }
 
@@ -533,106 +322,6 @@ impl Connection {
             }
         }
     }
-
-    fn subscriptions(&self) -> Effect {
-        Effect::Subscriptions {
-            wanted: self.wanted.clone(),
-            acknowledged: self.acknowledged.clone(),
-        }
-    }
-
-    fn subscribe(
-        &mut self,
-        now: Instant,
-        added: &BTreeSet<EventKind>,
-        target: &BTreeSet<EventKind>,
-        effects: &mut Effects,
-    ) {
-        if added.is_empty() {
-            return;
-        }
-        effects.push(Effect::Send(wire::subscription_message(added, true)));
-        self.acks.push_back(PendingAck {
-            deadline: now + self.timing.ack_timeout,
-            target: target.clone(),
-            resync: added.clone(),
-        });
-    }
-
-    fn set_subscriptions(&mut self, now: Instant, kinds: BTreeSet<EventKind>, effects: &mut Effects) {
-        if !self.is_open() {
-            self.wanted = kinds;
-            self.acknowledged.clear();
-            effects.push(self.subscriptions());
-            return;
-        }
-        let removed: BTreeSet<_> = self.wanted.difference(&kinds).copied().collect();
-        let added: BTreeSet<_> = kinds.difference(&self.wanted).copied().collect();
-        self.wanted = kinds.clone();
-        // Unsubscribing takes effect at once; the server's answer to it is not awaited.
-        self.acknowledged.retain(|kind| !removed.contains(kind));
-        effects.push(self.subscriptions());
-        if !removed.is_empty() {
-            effects.push(Effect::Send(wire::subscription_message(&removed, false)));
-        }
-        self.subscribe(now, &added, &kinds, effects);
-    }
-
-    fn resynced(
-        &mut self,
-        now: Instant,
-        generation: u64,
-        kinds: BTreeSet<EventKind>,
-        outcome: ResyncOutcome,
-        effects: &mut Effects,
-    ) {
-        self.resync.in_flight = false;
-        if generation != self.token.generation {
-            // About a token that has been replaced: its data was merged, its verdict is moot.
-            return;
-        }
-        match outcome {
-            ResyncOutcome::Merged { rows, changed } => {
-                self.resync.failures = 0;
-                effects.push(Effect::Status(FeedStatus::Resynced { rows, changed }));
-            }
-            ResyncOutcome::Failed { error, auth: true } => {
-                if matches!(self.phase, Phase::Open { .. }) {
-                    self.end(now, End::Refused(error), effects);
-                }
-            }
-            ResyncOutcome::Failed { error, auth: false } => {
-                self.resync.failures = self.resync.failures.saturating_add(1);
-                let retry_in = self
-                    .timing
-                    .resync_backoff
-                    .delay(self.resync.failures, &mut self.rng);
-                self.resync.retry_at = Some(now + retry_in);
-                self.resync.queued.extend(kinds);
-                effects.push(Effect::ResyncFailed { error, retry_in });
-            }
-        }
-    }
-
-    fn start_resync(&mut self, now: Instant, effects: &mut Effects) {
-        let open = self.is_open();
-        let resync = &mut self.resync;
-        if !open || resync.in_flight || resync.retry_at.is_some() || resync.queued.is_empty() {
-            return;
-        }
-        resync.in_flight = true;
-        resync.last_started = Some(now);
-        effects.push(Effect::Resync {
-            kinds: std::mem::take(&mut resync.queued),
-            generation: self.token.generation,
-        });
-    }
-}
-
-fn ending_soon_at(expires_at: Instant) -> Instant {
-    expires_at
-        .checked_sub(SessionInfo::ENDING_SOON)
-        .unwrap_or(expires_at)
 }
 
 #[cfg(test)]

@@ -12,16 +12,15 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::connection::{Connection, Effect, Input, Request, ResyncOutcome};
+use super::connection::{Connection, Effect, Input, Request};
 use super::parse::{Parsed, parse_messages};
-use super::resync::{Snapshot, changed, fetch};
+use super::resync::changed;
 use super::{Command, Commands, FeedConfig, FeedFault, RepaintHook, SharedStore, Tap};
 use crate::fyers::auth::Authorization;
 use crate::fyers::login::token_expiry;
-use crate::fyers::model::EventKind;
-use crate::fyers::rest::{RestClient, RestError};
+use crate::fyers::rest::RestClient;
 use crate::fyers::socket::{self, Socket, SocketError};
-use crate::store::{BadFrame, FeedStatus, Origin, SessionInfo, now_ms};
+use crate::store::{FeedStatus, Origin, SessionInfo, now_ms};
 
 /// Frames taken from the socket per batch, and per write lock, at most.
 pub const MAX_BATCH: usize = 4096;
@@ -32,17 +31,13 @@ const BAD_FRAME_LOG_EVERY: Duration = Duration::from_secs(10);
 /// How long a closing connection may take to hand over what the server already sent.
 const DRAIN_FOR: Duration = Duration::from_secs(2);
 
+mod rest;
+
+use rest::ResyncDone;
+
 type Sink = SplitSink<Socket, Message>;
 type Stream = SplitStream<Socket>;
 type Opening = Pin<Box<dyn Future<Output = Result<Socket, SocketError>> + Send>>;
-
-/// A REST resync's answer: under which token, for which kinds, and what came back.
-struct ResyncDone {
-    generation: u64,
-    kinds: std::collections::BTreeSet<EventKind>,
-    mark: u64,
-    result: Result<Snapshot, RestError>,
-}
 
 /// What the feed keeps between its restarts (after a caught failure): its configuration, with the
 /// token and wishes it was last given.
@@ -351,108 +346,6 @@ impl Driver<'_> {
             self.bad_frames_unlogged = 0;
             self.bad_frames_logged_at = Some(Instant::now());
         }
-    }
-
-    fn rest_client(&mut self) -> Option<RestClient> {
-        if self.rest.is_none() {
-            let auth = self.shared.config.auth.clone()?;
-            match RestClient::new(&self.shared.config.rest_url, auth) {
-                Ok(client) => self.rest = Some(client),
-                Err(err) => tracing::error!(%err, "cannot build the REST client"),
-            }
-        }
-        self.rest.clone()
-    }
-
-    fn start_resync(&mut self, kinds: std::collections::BTreeSet<EventKind>, generation: u64) {
-        let done = self.resyncs.0.clone();
-        let (mark, want_profile) = {
-            let store = self.shared.store.read();
-            (store.resync_mark(), store.session.profile.is_none())
-        };
-        let Some(rest) = self.rest_client() else {
-            let result = Err(RestError::Transport("no REST client".to_owned()));
-            let _ = done.try_send(ResyncDone {
-                generation,
-                kinds,
-                mark,
-                result,
-            });
-            return;
-        };
-        tokio::spawn(async move {
-            let result = fetch(&rest, &kinds, want_profile).await;
-            let _ = done
-                .send(ResyncDone {
-                    generation,
-                    kinds,
-                    mark,
-                    result,
-                })
-                .await;
-        });
-    }
-
-    /// Merges a resync's snapshot (or not) and tells the core how it went.
-    async fn merge(&mut self, done: ResyncDone) -> Input {
-        let ResyncDone {
-            generation,
-            kinds,
-            mark,
-            result,
-        } = done;
-        let outcome = match result {
-            Err(err) => ResyncOutcome::Failed {
-                error: err.to_string(),
-                auth: err.is_auth(),
-            },
-            Ok(snapshot) => {
-                let (rows, changed) = self.apply_snapshot(snapshot, mark).await;
-                ResyncOutcome::Merged { rows, changed }
-            }
-        };
-        Input::Resynced {
-            generation,
-            kinds,
-            outcome,
-        }
-    }
-
-    async fn apply_snapshot(&mut self, snapshot: Snapshot, mark: u64) -> (u64, u64) {
-        let received_ms = now_ms();
-        let rows = snapshot.events.len() as u64;
-        let bad = snapshot
-            .bad_rows
-            .into_iter()
-            .map(|error| BadFrame::new(received_ms, error, ""))
-            .collect();
-        let tapped = self.shared.tap.as_ref().map(|_| snapshot.events.clone());
-        let report = {
-            let mut store = self.shared.store.write();
-            let report = store.apply_snapshot(snapshot.events, bad, mark);
-            store.resync.last_ok_ms = Some(received_ms);
-            store.resync.rows = rows;
-            store.resync.changed = report.changed() as u64;
-            store.resync.error = None;
-            if let Some(profile) = snapshot.profile {
-                store.session.profile = Some(profile);
-            }
-            report
-        };
-        (self.shared.repaint)();
-        tracing::info!(rows, changed = report.changed(), "resynced from REST");
-        if let (Some(tap), Some(events)) = (self.shared.tap, tapped) {
-            let events = changed(events, &report.outcomes);
-            if !events.is_empty() {
-                let _ = tap
-                    .send(Tap::Events {
-                        events,
-                        origin: Origin::Resync,
-                    })
-                    .await;
-            }
-        }
-        (rows, report.changed() as u64)
     }
 }
 

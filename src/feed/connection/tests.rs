@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::feed::Backoff;
 use crate::fyers::model::EventKind::{self, General, Orders, Positions, Trades};
+use crate::fyers::wire;
 
 /// The protocol's timings, without jitter so delays are exact.
 fn timing() -> Timing {
