@@ -18,9 +18,10 @@ use super::resync::changed;
 use super::{Command, Commands, FeedConfig, FeedFault, RepaintHook, SharedStore, Tap};
 use crate::fyers::auth::Authorization;
 use crate::fyers::login::token_expiry;
+use crate::fyers::model::Event;
 use crate::fyers::rest::RestClient;
 use crate::fyers::socket::{self, Socket, SocketError};
-use crate::store::{FeedStatus, Origin, SessionInfo, now_ms};
+use crate::store::{FeedStatus, Origin, Outcome, SessionInfo, now_ms};
 
 /// Frames taken from the socket per batch, and per write lock, at most.
 pub const MAX_BATCH: usize = 4096;
@@ -314,18 +315,7 @@ impl Driver<'_> {
         let tapped = self.shared.tap.as_ref().map(|_| events.clone());
         let report = self.shared.store.write().apply_batch(events, bad, Origin::Socket);
         (self.shared.repaint)();
-        if let (Some(tap), Some(events)) = (self.shared.tap, tapped) {
-            // The stream carries what the store took: no duplicate trades, no regressions.
-            let events = changed(events, &report.outcomes);
-            if !events.is_empty() {
-                let _ = tap
-                    .send(Tap::Events {
-                        events,
-                        origin: Origin::Socket,
-                    })
-                    .await;
-            }
-        }
+        self.tap_changed(tapped, &report.outcomes, Origin::Socket).await;
         self.socket_batches += 1;
         if let Some(FeedFault::PanicAfterBatches(limit)) = self.shared.config.fault
             && self.socket_batches >= limit
@@ -334,6 +324,18 @@ impl Driver<'_> {
             panic!("fault injected: the feed panics after {limit} socket batches");
         }
         (frames, acks)
+    }
+
+    /// Sends down the tap the events (a copy, when there is a tap) that changed the store: the
+    /// stream carries what the store took, no duplicate trades, no regressions.
+    async fn tap_changed(&mut self, events: Option<Vec<Event>>, outcomes: &[Outcome], origin: Origin) {
+        let (Some(tap), Some(events)) = (self.shared.tap, events) else {
+            return;
+        };
+        let events = changed(events, outcomes);
+        if !events.is_empty() {
+            let _ = tap.send(Tap::Events { events, origin }).await;
+        }
     }
 
     fn log_bad_frames(&mut self, count: usize, last_error: &str) {
@@ -351,7 +353,7 @@ impl Driver<'_> {
 
 /// Records a status in the store and sends it down the tap, in band with the events.
 pub(super) async fn report(shared: &Context<'_>, status: FeedStatus) {
-    tracing::info!(status = %status.note(), "feed");
+    tracing::info!(status = %status.to_json(), "feed");
     shared.store.write().record_status(&status, Instant::now());
     (shared.repaint)();
     if let Some(tap) = shared.tap {

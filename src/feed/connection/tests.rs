@@ -139,28 +139,30 @@ fn failed(generation: u64, kinds: BTreeSet<EventKind>, auth: bool) -> Input {
     }
 }
 
+/// What an opened socket gives: connected, nothing acknowledged yet, the subscribe message.
+fn opened(reconnected: bool, wanted: BTreeSet<EventKind>) -> Vec<Effect> {
+    vec![
+        status(FeedStatus::Connected { reconnected }),
+        subscriptions(wanted.clone(), kinds([])),
+        subscribe(wanted),
+    ]
+}
+
+/// What the acknowledgement of every kind gives: all acknowledged, and their resync.
+fn acked(generation: u64) -> Vec<Effect> {
+    vec![
+        subscriptions(all(), all()),
+        status(FeedStatus::Subscribed { kinds: all() }),
+        resync(all(), generation),
+    ]
+}
+
 /// A token, an open socket, the subscription acknowledged and the resync merged.
 fn streaming() -> Vec<Row> {
     vec![
         (0.0, token(), vec![fresh_session(), connecting(0), Effect::Open]),
-        (
-            0.1,
-            Input::Opened,
-            vec![
-                status(FeedStatus::Connected { reconnected: false }),
-                subscriptions(all(), kinds([])),
-                subscribe(all()),
-            ],
-        ),
-        (
-            0.2,
-            ack(),
-            vec![
-                subscriptions(all(), all()),
-                status(FeedStatus::Subscribed { kinds: all() }),
-                resync(all(), 1),
-            ],
-        ),
+        (0.1, Input::Opened, opened(false, all())),
+        (0.2, ack(), acked(1)),
         (
             0.5,
             merged(1, all(), 12, 3),
@@ -257,24 +259,8 @@ fn backoff_doubles_to_its_cap_and_resets_after_a_stable_connection() {
     }
     // Up for a minute, then lost: the count starts again.
     rows.extend([
-        (
-            at,
-            Input::Opened,
-            vec![
-                status(FeedStatus::Connected { reconnected: true }),
-                subscriptions(all(), kinds([])),
-                subscribe(all()),
-            ],
-        ),
-        (
-            at + 0.1,
-            ack(),
-            vec![
-                subscriptions(all(), all()),
-                status(FeedStatus::Subscribed { kinds: all() }),
-                resync(all(), 1),
-            ],
-        ),
+        (at, Input::Opened, opened(true, all())),
+        (at + 0.1, ack(), acked(1)),
         (
             at + 0.2,
             merged(1, all(), 0, 0),
@@ -303,15 +289,7 @@ fn a_connection_lost_soon_after_opening_keeps_backing_off() {
             lost(1, 1.0, "reset"),
         ),
         (2.0, Input::Tick, vec![connecting(1), Effect::Open]),
-        (
-            2.1,
-            Input::Opened,
-            vec![
-                status(FeedStatus::Connected { reconnected: true }),
-                subscriptions(all(), kinds([])),
-                subscribe(all()),
-            ],
-        ),
+        (2.1, Input::Opened, opened(true, all())),
         // No acknowledgement yet, so nothing was acknowledged to take back.
         (
             3.0,
@@ -381,15 +359,7 @@ fn a_wrong_url_stops_instead_of_retrying() {
 fn an_unacknowledged_subscription_ends_the_connection() {
     let rows = vec![
         (0.0, token(), vec![fresh_session(), connecting(0), Effect::Open]),
-        (
-            0.0,
-            Input::Opened,
-            vec![
-                status(FeedStatus::Connected { reconnected: false }),
-                subscriptions(all(), kinds([])),
-                subscribe(all()),
-            ],
-        ),
+        (0.0, Input::Opened, opened(false, all())),
         (1.0, frames(5), vec![]),
         (4.9, Input::Tick, vec![]),
         (
@@ -524,24 +494,8 @@ fn a_new_token_reconnects_at_once_and_answers_about_the_old_one_are_moot() {
         ),
         // The old token's resync: merged data stays, its refusal does not end the new connection.
         (4.1, failed(1, all(), true), vec![]),
-        (
-            4.2,
-            Input::Opened,
-            vec![
-                status(FeedStatus::Connected { reconnected: false }),
-                subscriptions(all(), kinds([])),
-                subscribe(all()),
-            ],
-        ),
-        (
-            4.3,
-            ack(),
-            vec![
-                subscriptions(all(), all()),
-                status(FeedStatus::Subscribed { kinds: all() }),
-                resync(all(), 2),
-            ],
-        ),
+        (4.2, Input::Opened, opened(false, all())),
+        (4.3, ack(), acked(2)),
     ]);
     play(rows);
 }
@@ -683,15 +637,7 @@ fn subscriptions_set_while_down_are_used_on_the_next_connection() {
             vec![subscriptions(kinds([Trades]), kinds([]))],
         ),
         (2.0, request(Request::Connect), vec![connecting(0), Effect::Open]),
-        (
-            2.1,
-            Input::Opened,
-            vec![
-                status(FeedStatus::Connected { reconnected: false }),
-                subscriptions(kinds([Trades]), kinds([])),
-                subscribe(kinds([Trades])),
-            ],
-        ),
+        (2.1, Input::Opened, opened(false, kinds([Trades]))),
     ];
     play_on(&mut connection, start, rows);
 }

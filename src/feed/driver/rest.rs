@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::Driver;
-use crate::feed::Tap;
+
 use crate::feed::connection::{Input, ResyncOutcome};
-use crate::feed::resync::{Snapshot, changed, fetch};
+use crate::feed::resync::{Snapshot, fetch};
 use crate::fyers::model::EventKind;
 use crate::fyers::rest::{RestClient, RestError};
 use crate::store::{BadFrame, Origin, now_ms};
@@ -108,17 +108,7 @@ impl Driver<'_> {
         };
         (self.shared.repaint)();
         tracing::info!(rows, changed = report.changed(), "resynced from REST");
-        if let (Some(tap), Some(events)) = (self.shared.tap, tapped) {
-            let events = changed(events, &report.outcomes);
-            if !events.is_empty() {
-                let _ = tap
-                    .send(Tap::Events {
-                        events,
-                        origin: Origin::Resync,
-                    })
-                    .await;
-            }
-        }
+        self.tap_changed(tapped, &report.outcomes, Origin::Resync).await;
         (rows, report.changed() as u64)
     }
 }
