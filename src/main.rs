@@ -52,7 +52,7 @@ struct ConnectArgs {
     #[arg(long)]
     demo: bool,
     /// Steps per second of the demo simulator (0: as fast as possible).
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = 4.0, value_parser = parse_rate)]
     rate: f64,
     #[arg(long, default_value = FYERS_SOCKET_URL)]
     socket_url: String,
@@ -104,8 +104,8 @@ struct HeadlessArgs {
     #[arg(long)]
     exit_after: Option<u64>,
     /// Exit when no data event arrived for this many seconds.
-    #[arg(long)]
-    idle_exit: Option<f64>,
+    #[arg(long, value_parser = parse_idle_exit)]
+    idle_exit: Option<Duration>,
 }
 
 #[derive(Args)]
@@ -115,11 +115,43 @@ struct SimArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Steps per second (0: as fast as clients read).
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = 4.0, value_parser = parse_rate)]
     rate: f64,
     /// End the day after this many steps.
     #[arg(long)]
     steps: Option<u64>,
+}
+
+/// The simulator's speed: 0 (as fast as the readers go) or 0.001 to 100,000 steps a second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    const MAX: f64 = 100_000.0;
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if rate == 0.0 || (0.001..=MAX).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "{text} steps/s is out of range: use 0 (as fast as possible) or 0.001 to {MAX}"
+        ))
+    }
+}
+
+/// A quiet time: more than 0 and at most a week, in seconds.
+fn parse_idle_exit(text: &str) -> Result<Duration, String> {
+    const WEEK_SECS: f64 = 7.0 * 86_400.0;
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if secs > 0.0 && secs <= WEEK_SECS {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!(
+            "{text} s is out of range: use more than 0 and at most {WEEK_SECS} (a week)"
+        ))
+    }
 }
 
 fn main() -> ExitCode {
@@ -357,10 +389,7 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
     config.fault = args.connect.fault();
     let options = HeadlessOptions {
         exit_after: args.exit_after,
-        idle_exit: args
-            .idle_exit
-            .filter(|secs| secs.is_finite() && *secs > 0.0)
-            .map(Duration::from_secs_f64),
+        idle_exit: args.idle_exit,
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

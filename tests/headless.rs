@@ -979,3 +979,24 @@ fn a_failed_feed_exits_1_with_the_reason() {
         "what came before the failure was written: {run}"
     );
 }
+
+/// Values from the command line are checked where they come in: a clear message and exit 2, never
+/// a panic deep inside (these three used to panic).
+#[test]
+fn out_of_range_numbers_are_bad_arguments() {
+    for (args, says) in [
+        (&["headless", "--demo", "--idle-exit", "1e20"][..], "out of range"),
+        (&["headless", "--demo", "--idle-exit", "0"][..], "out of range"),
+        (&["headless", "--demo", "--idle-exit", "NaN"][..], "out of range"),
+        (&["headless", "--demo", "--rate", "inf"][..], "out of range"),
+        (&["headless", "--demo", "--rate", "1e-320"][..], "out of range"),
+        (&["headless", "--demo", "--rate=-4"][..], "out of range"),
+        (&["headless", "--demo", "--rate", "fast"][..], "not a number"),
+        (&["sim", "--rate", "inf"][..], "out of range"),
+    ] {
+        let run = run_args(args);
+        assert_eq!(run.code(), Some(2), "{args:?}: {run}");
+        assert!(run.stderr.contains(says), "{args:?}: {run}");
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {run}");
+    }
+}

@@ -16,6 +16,14 @@ pub enum AuthorizationError {
 }
 
 impl Authorization {
+    /// The `authorization` header's value, marked sensitive so the HTTP libraries keep it out of
+    /// their debug output. `None` if the token holds bytes a header cannot.
+    pub fn header_value(&self) -> Option<http::HeaderValue> {
+        let mut value = http::HeaderValue::from_str(self.expose()).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+
     pub fn new(app_id: &str, access_token: &str) -> Result<Self, AuthorizationError> {
         Self::parse(&format!("{}:{}", app_id.trim(), access_token.trim()))
     }

@@ -303,7 +303,11 @@ impl LoginClient {
         let response = self
             .http
             .post(format!("{}/logout", self.base))
-            .header("authorization", auth.expose())
+            .header(
+                "authorization",
+                auth.header_value()
+                    .ok_or_else(|| LoginError::Input("the token holds bytes a header cannot".to_owned()))?,
+            )
             .send()
             .await
             .map_err(|err| LoginError::Unreachable(err.without_url().to_string()))?;

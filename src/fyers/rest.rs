@@ -88,7 +88,7 @@ impl RestClient {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
-            .header("authorization", self.auth.expose())
+            .header("authorization", self.auth.header_value().ok_or_else(bad_token)?)
             .send()
             .await
             .map_err(|err| RestError::Transport(err.without_url().to_string()))?;
@@ -175,5 +175,13 @@ impl RestClient {
 
     pub async fn positions(&self) -> Result<Rows<Position>, RestError> {
         self.rows("/positions", "netPositions").await
+    }
+}
+
+/// A token that cannot be sent as a header (Authorization::parse lets no such token through).
+fn bad_token() -> RestError {
+    RestError::Decode {
+        path: "authorization".to_owned(),
+        detail: "the token holds bytes a header cannot".to_owned(),
     }
 }

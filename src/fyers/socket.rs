@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -53,7 +52,9 @@ pub async fn connect(url: &str, auth: &Authorization, timeout: Duration) -> Resu
     let mut request = url
         .into_client_request()
         .map_err(|err| SocketError::BadUrl(err.to_string()))?;
-    let header = HeaderValue::from_str(auth.expose()).map_err(|_| SocketError::BadUrl("bad token".into()))?;
+    let header = auth
+        .header_value()
+        .ok_or_else(|| SocketError::BadUrl("bad token".into()))?;
     request.headers_mut().insert("authorization", header);
     // Frames over MAX_FRAME_BYTES are read and then refused as bad frames, so one oversized
     // frame is counted instead of tearing the connection down; the transport limit is far above.

@@ -20,10 +20,7 @@ pub(super) async fn generate(shared: Arc<Shared>, config: SimConfig) {
         shared.log_end.send_replace(end);
     }
     let mut generating = shared.generating.subscribe();
-    let period = config
-        .rate
-        .filter(|rate| *rate > 0.0)
-        .map(|rate| Duration::from_secs_f64(1.0 / rate));
+    let period = config.rate.and_then(step_period);
     let mut ticker = period.map(|period| {
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -77,6 +74,41 @@ pub(super) async fn generate(shared: Arc<Shared>, config: SimConfig) {
             shared.generating.send_replace(false);
             shared.finished.send_replace(true);
             return;
+        }
+    }
+}
+
+/// The time between steps at `rate` steps a second: `None` (as fast as the readers go) for 0 or
+/// any rate too fast to time, at most a day for rates too slow to mean anything else.
+fn step_period(rate: f64) -> Option<Duration> {
+    const LONGEST: Duration = Duration::from_secs(86_400);
+    if rate.is_nan() || rate <= 0.0 {
+        return None;
+    }
+    let period = Duration::try_from_secs_f64(1.0 / rate)
+        .unwrap_or(LONGEST)
+        .min(LONGEST);
+    (!period.is_zero()).then_some(period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_rate_gives_a_period_a_timer_takes() {
+        let cases = [
+            (4.0, Some(Duration::from_millis(250))),
+            (0.0, None),
+            (-1.0, None),
+            (f64::NAN, None),
+            (f64::INFINITY, None),
+            (1e30, None),
+            (1e-320, Some(Duration::from_secs(86_400))),
+            (1e-6, Some(Duration::from_secs(86_400))),
+        ];
+        for (rate, period) in cases {
+            assert_eq!(step_period(rate), period, "{rate}");
         }
     }
 }

@@ -209,7 +209,7 @@ impl SessionInfo {
 
     /// Seconds left at `now_secs` (negative once expired).
     pub fn remaining_secs(&self, now_secs: i64) -> Option<i64> {
-        self.expires_at.map(|at| at - now_secs)
+        self.expires_at.map(|at| at.saturating_sub(now_secs))
     }
 }
 

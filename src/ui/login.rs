@@ -35,7 +35,6 @@ enum Field {
 }
 
 /// The form and the login under way.
-#[derive(Debug)]
 pub struct ConnectView {
     pub app_id: String,
     pub secret: String,
@@ -59,6 +58,31 @@ pub struct ConnectView {
     pub notice: Option<String>,
     errors: Vec<(Field, String)>,
     show_other_ways: bool,
+}
+
+/// What a typed secret shows in logs and panics: whether there is one, never what it is.
+pub fn hidden(text: &str) -> &'static str {
+    if text.is_empty() { "(empty)" } else { "(hidden)" }
+}
+
+impl std::fmt::Debug for ConnectView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectView")
+            .field("app_id", &self.app_id)
+            .field("secret", &hidden(&self.secret))
+            .field("redirect_uri", &self.redirect_uri)
+            .field("pasted", &hidden(&self.pasted))
+            .field("token", &hidden(&self.token))
+            .field("secret_saved", &self.secret_saved)
+            .field("keychain", &self.keychain)
+            .field("session_only", &self.session_only)
+            .field("pending_url", &self.pending_url)
+            .field("listening", &self.listening)
+            .field("busy", &self.busy)
+            .field("error", &self.error)
+            .field("notice", &self.notice)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ConnectView {
@@ -366,6 +390,23 @@ fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool, 
         .hint_text(hint)
         .desired_width(f32::INFINITY);
     ui.add_enabled(enabled, edit).labelled_by(label.id);
+}
+
+#[cfg(test)]
+mod debug_tests {
+    #[test]
+    fn debug_hides_the_secret_the_code_and_the_token() {
+        let view = super::ConnectView {
+            secret: "SECRET-KEY-123".to_owned(),
+            pasted: "https://x/cb?auth_code=CODE-456".to_owned(),
+            token: "eyJTOKEN789".to_owned(),
+            ..Default::default()
+        };
+        let shown = format!("{view:?}");
+        for secret in ["SECRET-KEY-123", "CODE-456", "eyJTOKEN789"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub enum ShellRequest {
 }
 
 /// The monitor's view of the account behind it. The window shell fills it; views read it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SessionPanel {
     /// The stream belongs to a saved login (not the demo, not a token from the command line).
     pub account: bool,
@@ -39,6 +39,20 @@ pub struct SessionPanel {
     pub busy: Option<String>,
     /// Why the last login or renewal failed.
     pub error: Option<String>,
+}
+
+impl std::fmt::Debug for SessionPanel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionPanel")
+            .field("account", &self.account)
+            .field("renewable", &self.renewable)
+            .field("pin", &super::login::hidden(&self.pin))
+            .field("pin_saved", &self.pin_saved)
+            .field("remember_pin", &self.remember_pin)
+            .field("busy", &self.busy)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// "3 h 12 m", "14 m", "40 s".
@@ -140,6 +154,16 @@ pub fn session_ui(ui: &mut egui::Ui, store: &Store, panel: &mut SessionPanel, in
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_hides_the_pin() {
+        let panel = super::SessionPanel {
+            pin: "246810".to_owned(),
+            ..Default::default()
+        };
+        let shown = format!("{panel:?}");
+        assert!(!shown.contains("246810") && shown.contains("(hidden)"), "{shown}");
+    }
+
     use super::*;
 
     #[test]

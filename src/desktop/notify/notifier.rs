@@ -329,7 +329,9 @@ impl KnownOrders {
                 self.states.insert(order.id.clone(), after);
             }
         }
-        let newly_filled = after.filled - before.map_or(0, |before| before.filled);
+        let newly_filled = after
+            .filled
+            .saturating_sub(before.map_or(0, |before| before.filled));
         kind.map(|kind| (kind, newly_filled.max(0)))
     }
 }

@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
@@ -59,18 +59,18 @@ impl Callback {
         let addr = listener.local_addr().unwrap_or(addr);
         let (sender, outcome) = oneshot::channel();
         let (stop, stopped) = oneshot::channel::<()>();
-        let shared = Arc::new(Waiting {
-            state: state.to_owned(),
-            sender: Mutex::new(Some(sender)),
-        });
         let path = match redirect_uri.path() {
             "" => "/",
             path => path,
         };
-        let app = axum::Router::new()
-            .route(path, axum::routing::get(redirected))
-            .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
-            .with_state(shared);
+        let shared = Arc::new(Waiting {
+            path: path.to_owned(),
+            state: state.to_owned(),
+            sender: Mutex::new(Some(sender)),
+        });
+        // Every request comes to one handler that compares the path itself: a redirect URI's path
+        // is the user's text, not a route pattern (`/:cb` or `/*x` would be read as one).
+        let app = axum::Router::new().fallback(redirected).with_state(shared);
         let server = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
@@ -121,12 +121,29 @@ impl Drop for Callback {
 }
 
 struct Waiting {
+    /// The redirect URI's path.
+    path: String,
     state: String,
     sender: Mutex<Option<oneshot::Sender<Outcome>>>,
 }
 
-async fn redirected(State(waiting): State<Arc<Waiting>>, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
+/// The browser coming back. Only a request with the login's `state` settles it: anything else (a
+/// stray tab, another local program, an `<img>` on some web page) is answered and ignored.
+async fn redirected(State(waiting): State<Arc<Waiting>>, method: Method, uri: Uri) -> Response {
+    if method != Method::GET || uri.path() != waiting.path {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let query = uri.query().unwrap_or_default();
+    let ours = url::form_urlencoded::parse(query.as_bytes())
+        .any(|(key, value)| key == "state" && value == waiting.state.as_str());
+    if !ours {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Not this login",
+            "This address does not carry the login Orderwatch is waiting for, so it was ignored. \
+             Log in from Orderwatch to get here with the right one.",
+        );
+    }
     let outcome = auth_code_from(&format!("?{query}"), Some(&waiting.state));
     let page = match &outcome {
         Ok(_) => page(
