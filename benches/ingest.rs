@@ -239,6 +239,7 @@ async fn headless_round(frames: Vec<String>) -> Duration {
     let options = HeadlessOptions {
         exit_after: Some(lines_written(&frames)),
         idle_exit: Some(Duration::from_secs(20)),
+        ..HeadlessOptions::default()
     };
     let handle = sim.handle();
     let stats = handle.stats();
@@ -252,8 +253,8 @@ async fn headless_round(frames: Vec<String>) -> Duration {
         handle.replay(frames);
         started
     };
-    let mut out = std::io::sink();
-    let (started, (summary, result)) = tokio::join!(feeding, headless::run(feed_config, options, &mut out));
+    let out = Box::new(std::io::sink());
+    let (started, (summary, result)) = tokio::join!(feeding, headless::run(feed_config, options, out));
     assert!(result.is_ok(), "{result:?} {:?}", summary.to_json());
     started.elapsed()
 }

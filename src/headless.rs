@@ -1,5 +1,7 @@
 //! `orderwatch headless`: no window; one JSON line per event on stdout, for scripts and servers.
 
+mod output;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Arc;
@@ -13,12 +15,17 @@ use crate::feed::{self, FeedConfig, Tap};
 use crate::fyers::model::EventKind;
 use crate::store::{FeedStatus, Origin, SESSION_EXPIRED, Store};
 
+use output::Output;
+pub use output::{OutputError, OutputLimits};
+
 #[derive(Debug, Clone, Default)]
 pub struct HeadlessOptions {
     /// Stop after this many data events (status lines do not count).
     pub exit_after: Option<u64>,
     /// Stop when no data event came for this long.
     pub idle_exit: Option<Duration>,
+    /// How long standard output may go unread.
+    pub output: OutputLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +36,8 @@ pub enum HeadlessError {
     Unreachable(String),
     #[error("the feed failed: {0}")]
     Failed(String),
-    #[error("cannot write output: {0}")]
-    Output(#[from] std::io::Error),
+    #[error("{0}")]
+    Output(OutputError),
 }
 
 /// Why the stream ended without an error.
@@ -72,123 +79,154 @@ impl Summary {
     }
 }
 
-/// Streams until told to stop; `out` gets the JSON lines.
+/// Streams until told to stop; `out` gets the JSON lines, written on a thread of their own.
 pub async fn run(
     mut config: FeedConfig,
     options: HeadlessOptions,
-    out: &mut dyn Write,
+    out: Box<dyn Write + Send>,
 ) -> (Summary, Result<Finish, HeadlessError>) {
     let store = Arc::new(RwLock::new(Store::default()));
+    let started = Instant::now();
+    let mut output = match Output::start(out, options.output) {
+        Ok(output) => output,
+        Err(err) => {
+            return (
+                summary(&store, None, [0; 4], started),
+                Err(HeadlessError::Output(err)),
+            );
+        }
+    };
     let (tap_tx, mut tap) = mpsc::channel(1024);
     // Headless says why a failed feed stopped and exits; a script or service manager restarts it.
     config.restart_on_failure = false;
     let (handle, task) = feed::spawn(config, store.clone(), Box::new(|| {}), Some(tap_tx));
-    let started = Instant::now();
-    let mut events = [0u64; 4];
-    let mut ever_connected = false;
-    let mut last_data = Instant::now();
+    let mut lines = Lines {
+        output: &mut output,
+        events: [0; 4],
+        last_data: Instant::now(),
+        ever_connected: false,
+        exit_after: options.exit_after,
+    };
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
+    let mut watch = tokio::time::interval(Duration::from_secs(1));
     let result = loop {
-        let idle_at = options.idle_exit.map(|idle| last_data + idle);
+        let idle_at = options.idle_exit.map(|idle| lines.last_data + idle);
         let tapped = tokio::select! {
             tapped = tap.recv() => tapped,
             _ = &mut interrupt => break Ok(Finish::Interrupted),
             _ = tokio::time::sleep_until(idle_at.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)).into()), if idle_at.is_some() => {
                 break Ok(Finish::Idle);
             }
+            _ = watch.tick() => match lines.output.check(Instant::now()) {
+                Ok(()) => continue,
+                Err(err) => break output_ended(err),
+            },
         };
         let Some(tapped) = tapped else {
             break Err(HeadlessError::Unreachable("the feed stopped".into()));
         };
-        match write_tap(
-            tapped,
-            out,
-            &mut events,
-            &mut last_data,
-            &mut ever_connected,
-            options.exit_after,
-        ) {
+        match lines.tap(tapped) {
             Ok(None) => {}
             Ok(Some(finish)) => break Ok(finish),
             Err(err) => break Err(err),
         }
     };
+    let events = lines.events;
     let _ = handle.command(feed::Command::Shutdown).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    // What was queued is written out before the summary, unless the output is what failed.
+    let written = output.finish().await;
+    let result = match (result, written) {
+        (Ok(Finish::OutputClosed), _) | (Ok(_), Err(OutputError::Closed)) => Ok(Finish::OutputClosed),
+        (Ok(_), Err(err)) => Err(HeadlessError::Output(err)),
+        (result, _) => result,
+    };
+    let finish = result.as_ref().ok().copied();
+    (summary(&store, finish, events, started), result)
+}
+
+fn summary(store: &RwLock<Store>, finish: Option<Finish>, events: [u64; 4], started: Instant) -> Summary {
     let store = store.read();
-    let summary = Summary {
-        finish: result.as_ref().ok().copied(),
+    Summary {
+        finish,
         events,
         bad_frames: store.bad_frames(),
         reconnects: store.reconnects(),
         frames: store.frames(),
         elapsed: started.elapsed(),
-    };
-    (summary, result)
+    }
 }
 
-fn write_tap(
-    tapped: Tap,
-    out: &mut dyn Write,
-    events: &mut [u64; 4],
-    last_data: &mut Instant,
-    ever_connected: &mut bool,
+/// A closed output ends the run quietly; any other failure is the run's error.
+fn output_ended(err: OutputError) -> Result<Finish, HeadlessError> {
+    match err {
+        OutputError::Closed => Ok(Finish::OutputClosed),
+        err => Err(HeadlessError::Output(err)),
+    }
+}
+
+/// Turns what the feed applied into lines.
+struct Lines<'a> {
+    output: &'a mut Output,
+    events: [u64; 4],
+    last_data: Instant,
+    ever_connected: bool,
     exit_after: Option<u64>,
-) -> Result<Option<Finish>, HeadlessError> {
-    let written = match tapped {
-        Tap::Status(status) => {
-            let line = json!({"type": "status", "status": status.to_json()});
-            let refused = match status {
-                FeedStatus::Connected { .. } => {
-                    *ever_connected = true;
-                    None
-                }
-                FeedStatus::AuthRejected { reason } => Some(HeadlessError::AuthRejected(reason)),
-                FeedStatus::SessionExpired => Some(HeadlessError::AuthRejected(SESSION_EXPIRED.to_owned())),
-                FeedStatus::Failed { reason, .. } => Some(HeadlessError::Failed(reason)),
-                FeedStatus::Reconnecting { reason, .. } if !*ever_connected => {
-                    return Err(HeadlessError::Unreachable(reason));
-                }
-                FeedStatus::Disconnected { reason } => return Err(HeadlessError::Unreachable(reason)),
-                _ => None,
-            };
-            if let Some(err) = refused {
-                writeln!(out, "{line}").and_then(|()| out.flush()).ok();
-                return Err(err);
-            }
-            writeln!(out, "{line}")
-        }
-        Tap::Events {
-            events: batch,
-            origin,
-        } => {
-            *last_data = Instant::now();
-            let mut result = Ok(());
-            for event in batch {
-                let kind = event.kind();
-                let mut line = json!({"type": kind.sdk_name(), "data": event.to_sdk_json()});
-                if origin == Origin::Resync {
-                    line["source"] = "resync".into();
-                }
-                result = writeln!(out, "{line}");
-                events[kind.index()] += 1;
-                if result.is_err() || exit_after.is_some_and(|limit| events.iter().sum::<u64>() >= limit) {
-                    break;
+}
+
+impl Lines<'_> {
+    fn tap(&mut self, tapped: Tap) -> Result<Option<Finish>, HeadlessError> {
+        match tapped {
+            Tap::Status(status) => return self.status(status),
+            Tap::Events { events, origin } => {
+                self.last_data = Instant::now();
+                for event in events {
+                    let kind = event.kind();
+                    let mut line = json!({"type": kind.sdk_name(), "data": event.to_sdk_json()});
+                    if origin == Origin::Resync {
+                        line["source"] = "resync".into();
+                    }
+                    if let Err(err) = self.output.line(line.to_string()) {
+                        return output_ended(err).map(Some);
+                    }
+                    self.events[kind.index()] += 1;
+                    if self.done() {
+                        return Ok(Some(Finish::ExitAfter));
+                    }
                 }
             }
-            result
         }
-    };
-    match written.and_then(|()| out.flush()) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Some(Finish::OutputClosed)),
-        Err(err) => return Err(err.into()),
-        Ok(()) => {}
+        Ok(None)
     }
-    if exit_after.is_some_and(|limit| events.iter().sum::<u64>() >= limit) {
-        return Ok(Some(Finish::ExitAfter));
+
+    fn done(&self) -> bool {
+        self.exit_after
+            .is_some_and(|limit| self.events.iter().sum::<u64>() >= limit)
     }
-    Ok(None)
+
+    fn status(&mut self, status: FeedStatus) -> Result<Option<Finish>, HeadlessError> {
+        let line = json!({"type": "status", "status": status.to_json()}).to_string();
+        let refused = match status {
+            FeedStatus::Connected { .. } => {
+                self.ever_connected = true;
+                None
+            }
+            FeedStatus::AuthRejected { reason } => Some(HeadlessError::AuthRejected(reason)),
+            FeedStatus::SessionExpired => Some(HeadlessError::AuthRejected(SESSION_EXPIRED.to_owned())),
+            FeedStatus::Failed { reason, .. } => Some(HeadlessError::Failed(reason)),
+            FeedStatus::Reconnecting { reason, .. } if !self.ever_connected => {
+                return Err(HeadlessError::Unreachable(reason));
+            }
+            FeedStatus::Disconnected { reason } => return Err(HeadlessError::Unreachable(reason)),
+            _ => None,
+        };
+        let written = self.output.line(line);
+        if let Some(err) = refused {
+            return Err(err);
+        }
+        written.map(|()| None).or_else(|err| output_ended(err).map(Some))
+    }
 }
 
 /// Reads `OnOrders,OnTrades,...` (case-insensitive).

@@ -207,7 +207,7 @@ async fn browser_code(
 ) -> Result<Secret, Failure> {
     let login = BrowserLogin::start(api_base, app_id, redirect_uri).await?;
     eprintln!("Log in to Fyers at this address:\n\n  {}\n", login.url);
-    if !no_browser && let Err(err) = open::that_detached(&login.url) {
+    if !no_browser && let Err(err) = orderwatch::desktop::browser::open(&login.url) {
         eprintln!("(could not open a browser: {err}; open the address yourself)");
     }
     if login.listening() {

@@ -19,7 +19,7 @@ use orderwatch::feed::{FeedConfig, FeedFault};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
-use orderwatch::headless::{self, HeadlessError, HeadlessOptions};
+use orderwatch::headless::{self, HeadlessError, HeadlessOptions, OutputLimits};
 use orderwatch::secrets::{Vault, off_runtime};
 use orderwatch::sim::{DayConfig, Sim, SimConfig};
 
@@ -58,15 +58,45 @@ struct ConnectArgs {
     socket_url: String,
     #[arg(long, default_value = FYERS_REST_URL)]
     rest_url: String,
-    /// APP_ID:ACCESS_TOKEN, as the Fyers SDKs take it.
+    /// APP_ID:ACCESS_TOKEN, as the Fyers SDKs take it; `-` reads it from standard input. Any local
+    /// user can read a command line: prefer `-`, --access-token-file, or the environment variable.
     #[arg(long, env = "ORDERWATCH_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
+    /// A file holding APP_ID:ACCESS_TOKEN (keep it readable only by you).
+    #[arg(long, value_name = "PATH")]
+    access_token_file: Option<std::path::PathBuf>,
     /// Fault injection for tests: the feed panics after applying this many socket batches.
     #[arg(long, hide = true)]
     fault_feed_panic_after: Option<u64>,
 }
 
 impl ConnectArgs {
+    /// Whether a token was given at all (a file, standard input, the option or the environment).
+    fn has_token(&self) -> bool {
+        self.access_token.is_some() || self.access_token_file.is_some()
+    }
+
+    /// The token from where it was given: the file, standard input (`-`), the option or the
+    /// environment, in that order.
+    fn token(&self) -> Result<Option<String>, String> {
+        let token = if let Some(path) = &self.access_token_file {
+            std::fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?
+        } else if self.access_token.as_deref() == Some("-") {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|err| format!("cannot read the token from standard input: {err}"))?;
+            line
+        } else {
+            return Ok(self.access_token.clone());
+        };
+        let token = token.trim();
+        if token.is_empty() {
+            return Err("the access token given is empty".to_owned());
+        }
+        Ok(Some(token.to_owned()))
+    }
+
     fn fault(&self) -> Option<FeedFault> {
         self.fault_feed_panic_after.map(FeedFault::PanicAfterBatches)
     }
@@ -106,6 +136,9 @@ struct HeadlessArgs {
     /// Exit when no data event arrived for this many seconds.
     #[arg(long, value_parser = parse_idle_exit)]
     idle_exit: Option<Duration>,
+    /// Give up when standard output takes no line for this many seconds (a reader that stopped).
+    #[arg(long, value_parser = parse_idle_exit, default_value = "60", hide = true)]
+    output_stall: Duration,
 }
 
 #[derive(Args)]
@@ -274,7 +307,8 @@ async fn connection(
         let feed = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
         return Ok((feed, "Demo".to_owned(), Some(sim)));
     }
-    match connect.access_token.as_deref().map(Authorization::parse) {
+    let token = connect.token().map_err(|err| (ExitCode::from(2), err))?;
+    match token.as_deref().map(Authorization::parse) {
         Some(Ok(auth)) => {
             let account = auth.app_id().to_owned();
             Ok((
@@ -390,10 +424,13 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
     let options = HeadlessOptions {
         exit_after: args.exit_after,
         idle_exit: args.idle_exit,
+        output: OutputLimits {
+            stalled_for: args.output_stall,
+            ..OutputLimits::default()
+        },
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let (summary, result) = headless::run(config, options, &mut out).await;
+    let out = Box::new(std::io::BufWriter::new(std::io::stdout()));
+    let (summary, result) = headless::run(config, options, out).await;
     eprintln!("{}", summary.to_json());
     match result {
         Ok(_) => ExitCode::SUCCESS,

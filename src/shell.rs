@@ -54,7 +54,7 @@ pub fn system_notifications() -> NotificationSinks {
 
 /// The system browser.
 pub fn system_browser() -> Browser {
-    Arc::new(|url| open::that_detached(url).map_err(|err| err.to_string()))
+    Arc::new(crate::desktop::browser::open)
 }
 
 /// What the shell works with: where Fyers is, the keychain, the settings file, the browser.

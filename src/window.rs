@@ -39,7 +39,7 @@ pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised:
         notifications: Some(system_notifications()),
         autostart: system_autostart(),
     };
-    let start = if connect.demo || connect.access_token.is_some() {
+    let start = if connect.demo || connect.has_token() {
         // The demo opens on a day under way: about an hour of trading is played before the window shows.
         let (mut config, account, sim) = runtime
             .block_on(connection(connect, DEMO_WARMUP_STEPS))

@@ -150,9 +150,23 @@ fn hung(stdout: &str, stderr: &str) -> ! {
 }
 
 /// Runs the command to its end; a run longer than [`HANG`] is killed and fails the test.
-fn run(mut command: Command) -> Run {
+fn run(command: Command) -> Run {
+    run_with_input(command, None)
+}
+
+/// The same, with `input` on its standard input.
+fn run_with_input(mut command: Command, input: Option<&str>) -> Run {
     let started = Instant::now();
+    if input.is_some() {
+        command.stdin(Stdio::piped());
+    }
     let mut child = command.spawn().expect("the binary starts");
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        stdin
+            .write_all(input.as_bytes())
+            .expect("the child reads its input");
+    }
     let stdout = drain(child.stdout.take().unwrap());
     let stderr = drain(child.stderr.take().unwrap());
     let status = wait_bounded(&mut child, started);
@@ -999,4 +1013,137 @@ fn out_of_range_numbers_are_bad_arguments() {
         assert!(run.stderr.contains(says), "{args:?}: {run}");
         assert!(!run.stderr.contains("panicked"), "{args:?}: {run}");
     }
+}
+
+/// A token need not be on the command line, where every local user can read it: a file, or
+/// standard input with `--access-token -`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_can_come_from_a_file_or_standard_input() {
+    let sim = quiet_sim().await;
+    let token = sim.authorization().expose().to_owned();
+    let (socket_url, rest_url) = (sim.socket_url(), sim.rest_url());
+    let dir = std::env::temp_dir().join(format!("orderwatch-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let base = [
+        "headless",
+        "--socket-url",
+        &socket_url,
+        "--rest-url",
+        &rest_url,
+        "--idle-exit",
+        "1",
+    ];
+    let from_file = command(&[&base[..], &["--access-token-file", file.to_str().unwrap()]].concat());
+    let from_stdin = command(&[&base[..], &["--access-token", "-"]].concat());
+    let token_line = format!("{token}\n");
+    let runs =
+        tokio::task::spawn_blocking(move || [run(from_file), run_with_input(from_stdin, Some(&token_line))])
+            .await
+            .unwrap();
+    for run in runs {
+        assert_eq!(run.code(), Some(0), "{run}");
+        assert!(run.states().iter().any(|s| s == "connected"), "{run}");
+        run.assert_hides(&token_of(&sim));
+    }
+    // A missing or empty file is a bad argument that says which file.
+    std::fs::write(&file, "  \n").unwrap();
+    for path in [file.clone(), dir.join("absent")] {
+        let run = run_args(&["headless", "--access-token-file", path.to_str().unwrap()]);
+        assert_eq!(run.code(), Some(2), "{run}");
+        assert!(
+            run.stderr.contains("empty") || run.stderr.contains("absent"),
+            "{run}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A price alert as the server sends it.
+fn alert(n: usize) -> String {
+    format!(
+        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","value":{n}.0,"time_epoch":1766551774,"status":1}}}}"#
+    )
+}
+
+/// A reader that stops reading for a while stops nothing else: the socket keeps being read and
+/// pinged (no reconnect), and when it reads again every line is there, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_stops_neither_the_pings_nor_the_stream() {
+    const ALERTS: usize = 3_000;
+    let sim = quiet_sim().await;
+    let mut command = headless_on(&sim, &["--idle-exit", "12", "--events", "OnGeneral"]);
+    let mut child = command.spawn().expect("the binary starts");
+    let stderr = drain(child.stderr.take().unwrap());
+    let stats = sim.handle();
+    let subscribed = common::wait_until(Duration::from_secs(10), || {
+        stats
+            .stats()
+            .subscribe_messages
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    })
+    .await;
+    assert!(subscribed, "headless did not subscribe");
+    // About 400 kB of lines: far more than a pipe holds while nobody reads it.
+    sim.handle().replay((0..ALERTS).map(alert).collect());
+    let pings = || stats.stats().pings.load(std::sync::atomic::Ordering::SeqCst);
+    let before = pings();
+    let pinged = common::wait_until(Duration::from_secs(15), || pings() > before).await;
+    assert!(pinged, "no ping while standard output was blocked");
+    assert_eq!(
+        stats.stats().upgrades.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "no reconnect"
+    );
+    // Now read: everything comes out, in order, and the run ends on its idle timer.
+    let stdout = drain(child.stdout.take().unwrap());
+    let status = tokio::task::spawn_blocking(move || wait_bounded(&mut child, Instant::now()))
+        .await
+        .unwrap()
+        .expect("headless ends");
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(status.success(), "{status}: {stderr}");
+    let ids: Vec<usize> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["type"] == "OnGeneral")
+        .map(|line| {
+            line["data"]["pricealerts"]["alert_id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, (0..ALERTS).collect::<Vec<_>>());
+}
+
+/// A reader that never reads again ends the run with a clear error, not a silent loss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stopped_for_good_ends_the_run_with_an_error() {
+    let sim = quiet_sim().await;
+    let mut command = headless_on(&sim, &["--events", "OnGeneral", "--output-stall", "2"]);
+    let mut child = command.spawn().expect("the binary starts");
+    let stderr = drain(child.stderr.take().unwrap());
+    let _stdout = child.stdout.take();
+    let handle = sim.handle();
+    let subscribed = common::wait_until(Duration::from_secs(10), || {
+        handle
+            .stats()
+            .subscribe_messages
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    })
+    .await;
+    assert!(subscribed, "headless did not subscribe");
+    sim.handle().replay((0..3_000).map(alert).collect());
+    let status = tokio::task::spawn_blocking(move || wait_bounded(&mut child, Instant::now()))
+        .await
+        .unwrap()
+        .expect("headless ends by itself");
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("standard output is not being read"), "{stderr}");
 }
