@@ -154,8 +154,18 @@ impl Settings {
             detail: err.to_string(),
         })?;
         let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, text).map_err(failed)?;
-        std::fs::rename(&temporary, path).map_err(failed)
+        // On disk before it replaces the old file, so a power cut leaves the old settings or the
+        // new ones, never an empty file; then the directory, so the rename itself survives.
+        let mut file = std::fs::File::create(&temporary).map_err(failed)?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(failed)?;
+        file.sync_all().map_err(failed)?;
+        drop(file);
+        std::fs::rename(&temporary, path).map_err(failed)?;
+        #[cfg(unix)]
+        if let Some(dir) = path.parent().and_then(|dir| std::fs::File::open(dir).ok()) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
     }
 
     /// The event types to stream; unknown names are ignored, and none known means all.

@@ -24,6 +24,7 @@ pub use io::{Effect, Input, Request, ResyncOutcome};
 pub use resync::MIN_RESYNC_SPACING;
 use resync::Resync;
 use subscriptions::PendingAck;
+pub use token::EXPIRY_MARGIN;
 use token::{Token, ending_soon_at};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,7 +134,10 @@ impl Connection {
     pub fn next_deadline(&self) -> Option<Instant> {
         let token = &self.token;
         let clock = [
-            token.expires_at.filter(|_| !token.expired),
+            token
+                .expires_at
+                .filter(|_| !token.expired)
+                .map(|at| at + EXPIRY_MARGIN),
             token
                 .expires_at
                 .filter(|_| !token.ending_warned)
@@ -217,7 +221,7 @@ impl Connection {
         self.phase = Phase::Idle;
         let reason = err.to_string();
         if err.is_auth() {
-            self.end(now, End::Refused(reason), effects);
+            self.refused(now, reason, effects);
         } else if !err.is_retryable() {
             self.streaming = false;
             self.attempt = 0;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::{Connection, Effect, Effects, End, Phase, ResyncOutcome};
+use super::{Connection, Effect, Effects, Phase, ResyncOutcome};
 use crate::fyers::model::EventKind;
 use crate::store::FeedStatus;
 
@@ -52,7 +52,7 @@ impl Connection {
             }
             ResyncOutcome::Failed { error, auth: true } => {
                 if matches!(self.phase, Phase::Open { .. }) {
-                    self.end(now, End::Refused(error), effects);
+                    self.refused(now, error, effects);
                 }
             }
             ResyncOutcome::Failed { error, auth: false } => {

@@ -500,13 +500,12 @@ fn a_new_token_reconnects_at_once_and_answers_about_the_old_one_are_moot() {
     play(rows);
 }
 
-#[test]
-fn the_token_warns_fifteen_minutes_before_it_dies_then_ends_the_stream() {
+/// A connection streaming on a token whose `exp` (read with the local clock) is 20 minutes away.
+fn streaming_until_twenty_minutes() -> (Connection, Instant, Vec<Row>) {
     let start = Instant::now();
-    let mut connection = Connection::new(timing(), all(), true, 7);
-    let expires_at = start + secs(20.0 * 60.0);
+    let connection = Connection::new(timing(), all(), true, 7);
     let expiring = Input::Token {
-        expires_at: Some(expires_at),
+        expires_at: Some(start + secs(20.0 * 60.0)),
     };
     let mut rows = vec![(0.0, expiring, vec![fresh_session(), connecting(0), Effect::Open])];
     rows.extend(streaming().into_iter().skip(1));
@@ -524,46 +523,102 @@ fn the_token_warns_fifteen_minutes_before_it_dies_then_ends_the_stream() {
                 Effect::Send("ping".to_owned()),
             ],
         ),
+    ]);
+    (connection, start, rows)
+}
+
+fn expired() -> Effect {
+    Effect::Session {
+        ending_soon: true,
+        expired: true,
+    }
+}
+
+#[test]
+fn a_token_the_server_never_refuses_ends_ten_minutes_after_its_exp() {
+    let (mut connection, start, mut rows) = streaming_until_twenty_minutes();
+    rows.extend([
         (1199.0, frames(1), vec![]),
+        // Its `exp` by the local clock, which may be ahead: the stream goes on.
+        (1200.0, Input::Tick, vec![Effect::Send("ping".to_owned())]),
+        (1799.0, frames(1), vec![]),
         (
-            1200.0,
+            1800.0,
             Input::Tick,
             vec![
-                Effect::Session {
-                    ending_soon: true,
-                    expired: true,
-                },
+                expired(),
                 Effect::Close,
                 subscriptions(all(), kinds([])),
                 status(FeedStatus::SessionExpired),
             ],
         ),
-        (1300.0, request(Request::Connect), vec![]),
-        (1400.0, Input::Tick, vec![]),
+        (1900.0, request(Request::Connect), vec![]),
+        (2000.0, Input::Tick, vec![]),
     ]);
     play_on(&mut connection, start, rows);
     assert_eq!(connection.next_deadline(), None);
 }
 
 #[test]
-fn a_token_that_is_already_dead_is_not_used() {
+fn a_local_clock_ahead_keeps_a_token_the_server_accepts_until_the_server_says_no() {
+    let (mut connection, start, mut rows) = streaming_until_twenty_minutes();
+    rows.extend([
+        (1199.0, frames(1), vec![]),
+        (1200.0, Input::Tick, vec![Effect::Send("ping".to_owned())]),
+        (1300.0, frames(40), vec![]),
+        // The server's clock gets there: it hangs up and refuses the token.
+        (
+            1400.0,
+            Input::Closed {
+                reason: "closed by the server".to_owned(),
+            },
+            lost(1, 1.0, "closed by the server"),
+        ),
+        (1401.0, Input::Tick, vec![connecting(1), Effect::Open]),
+        (
+            1401.1,
+            Input::OpenFailed(SocketError::AuthRejected),
+            vec![expired(), status(FeedStatus::SessionExpired)],
+        ),
+        (1500.0, request(Request::Connect), vec![]),
+    ]);
+    play_on(&mut connection, start, rows);
+}
+
+#[test]
+fn a_token_long_dead_is_not_used_and_one_just_dead_is_tried_once() {
     let start = Instant::now();
     let mut connection = Connection::new(timing(), all(), true, 7);
-    let dead = Input::Token {
-        expires_at: Some(start),
+    let token = |ago: f64| Input::Token {
+        expires_at: Some(start + secs(1000.0 - ago)),
     };
-    let rows = vec![(
-        1.0,
-        dead,
-        vec![
-            fresh_session(),
-            Effect::Session {
-                ending_soon: true,
-                expired: true,
-            },
-            status(FeedStatus::SessionExpired),
-        ],
-    )];
+    let rows = vec![
+        (
+            1000.0,
+            token(601.0),
+            vec![fresh_session(), expired(), status(FeedStatus::SessionExpired)],
+        ),
+        // A minute past its exp: the server may still take it (and the user is warned).
+        (
+            1001.0,
+            token(60.0),
+            vec![
+                fresh_session(),
+                Effect::Session {
+                    ending_soon: true,
+                    expired: false,
+                },
+                status(FeedStatus::SessionEnding { left: secs(0.0) }),
+                connecting(0),
+                Effect::Open,
+            ],
+        ),
+        (
+            1001.1,
+            Input::OpenFailed(SocketError::AuthRejected),
+            vec![expired(), status(FeedStatus::SessionExpired)],
+        ),
+    ];
     play_on(&mut connection, start, rows);
 }
 

@@ -1,7 +1,7 @@
 //! The access token's life as the connection sees it: a new token, the warning 15 minutes before
 //! it dies, and the end of the stream when it does.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Connection, Effect, Effects, End, Phase};
 use crate::store::{FeedStatus, SessionInfo};
@@ -49,22 +49,15 @@ impl Connection {
         }
     }
 
-    /// The token's clock: a warning 15 minutes before it dies, and the end of the stream when it does.
+    /// The token's clock: a warning 15 minutes before its `exp`, and the end of the stream when
+    /// the server refuses it after that, or `EXPIRY_MARGIN` after `exp` if it never does. The
+    /// local clock may be ahead of the server's: it alone does not end a token that still works.
     pub(super) fn check_clock(&mut self, now: Instant, effects: &mut Effects) {
         let Some(expires_at) = self.token.expires_at else {
             return;
         };
-        if !self.token.expired && now >= expires_at {
-            self.token.expired = true;
-            self.token.ending_warned = true;
-            effects.push(Effect::Session {
-                ending_soon: true,
-                expired: true,
-            });
-            if self.token.refused {
-                return;
-            }
-            self.end(now, End::Expired, effects);
+        if !self.token.expired && now >= expires_at + EXPIRY_MARGIN {
+            self.expire(now, effects);
         } else if !self.token.ending_warned && now >= ending_soon_at(expires_at) {
             self.token.ending_warned = true;
             effects.push(Effect::Session {
@@ -73,6 +66,33 @@ impl Connection {
             });
             let left = expires_at.saturating_duration_since(now);
             effects.push(Effect::Status(FeedStatus::SessionEnding { left }));
+        }
+    }
+}
+
+/// How long past its `exp` (by the local clock) a token the server still accepts is used.
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(10 * 60);
+
+impl Connection {
+    /// The token is dead: the stream stops and nothing is tried until a new one comes.
+    fn expire(&mut self, now: Instant, effects: &mut Effects) {
+        self.token.expired = true;
+        self.token.ending_warned = true;
+        effects.push(Effect::Session {
+            ending_soon: true,
+            expired: true,
+        });
+        if !self.token.refused {
+            self.end(now, End::Expired, effects);
+        }
+    }
+
+    /// The server refused the token (403, REST -8…): past its `exp` that is its expiry.
+    pub(super) fn refused(&mut self, now: Instant, reason: String, effects: &mut Effects) {
+        if self.token.expires_at.is_some_and(|at| now >= at) {
+            self.expire(now, effects);
+        } else {
+            self.end(now, End::Refused(reason), effects);
         }
     }
 }
