@@ -3,6 +3,8 @@
 
 use orderwatch::account::Stored;
 use orderwatch::config::Settings;
+use orderwatch::desktop::instance::{self, Instance};
+use orderwatch::desktop::notify;
 use orderwatch::feed::{FeedConfig, Timing};
 use orderwatch::secrets::Vault;
 use orderwatch::shell::{Services, Start, system_autostart, system_browser, system_notifications};
@@ -12,6 +14,23 @@ use crate::{ConnectArgs, DEMO_WARMUP_STEPS, connection, sim_config};
 
 pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised: bool) -> anyhow::Result<()> {
     let settings_path = Settings::default_path();
+    // One window per settings file (and so per saved login).
+    let _instance = match settings_path.as_deref().and_then(std::path::Path::parent) {
+        Some(dir) => match instance::claim(dir) {
+            Ok(Instance::First(lock)) => Some(lock),
+            Ok(Instance::Running) => {
+                let body = "It is in the tray (or on the taskbar): use that window.";
+                eprintln!("orderwatch: Orderwatch is already running. {body}");
+                let _ = notify::show_once("Orderwatch is already running", body);
+                return Ok(());
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot tell whether another Orderwatch is running");
+                None
+            }
+        },
+        None => None,
+    };
     let (settings, settings_notice) = match settings_path.as_deref().map(Settings::load) {
         Some(Ok(settings)) => (settings, None),
         Some(Err(err)) => (Settings::default(), Some(err.to_string())),

@@ -105,3 +105,33 @@ fn the_window_opens_on_the_demo_the_first_run_screen_and_minimised() {
     run_window(&x.display, &["--demo", "--minimised"], &config, 3);
     let _ = std::fs::remove_dir_all(&config);
 }
+
+/// A second window (launch at login, then a double click) says one is running and ends at once,
+/// before it opens a socket or a window of its own.
+#[test]
+fn a_second_window_says_one_is_running_and_ends() {
+    let config = std::env::temp_dir().join(format!("orderwatch-second-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&config);
+    let first = orderwatch::desktop::instance::claim(&config).unwrap();
+    assert!(matches!(first, orderwatch::desktop::instance::Instance::First(_)));
+    let started = Instant::now();
+    let output = Command::new(BIN)
+        .arg("--demo")
+        .env("ORDERWATCH_CONFIG_DIR", &config)
+        .env("ORDERWATCH_KEYCHAIN", "session")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("already running"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{stderr}");
+    assert!(
+        !config.join("settings.json").exists(),
+        "the second one wrote no settings"
+    );
+    drop(first);
+    let _ = std::fs::remove_dir_all(&config);
+}

@@ -3,5 +3,6 @@
 pub mod autostart;
 pub mod browser;
 pub mod install;
+pub mod instance;
 pub mod notify;
 pub mod tray;
