@@ -529,3 +529,95 @@ async fn a_failed_feed_is_reported_and_restarted_and_loses_nothing() {
     assert!(store.connection.is_connected(), "{:?}", store.connection);
     assert_eq!(store.feed_failures().0, 1, "the fault fires once");
 }
+
+/// At the caps (100 orders, 100 trades) through a day of thousands, with REST resyncs and
+/// reconnects at any point: every row kept equals the exchange's, no evicted order or trade comes
+/// back from a stale snapshot, and the cards still count the whole day exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_caps_nothing_regresses_resurrects_or_counts_twice() {
+    use orderwatch::fyers::model::{Event, OrderStatus};
+    let sim = start_sim(day(23, 12_000, Some(4_000.0))).await;
+    let store = Arc::new(RwLock::new(Store::new(StoreConfig {
+        max_orders: 100,
+        max_trades: 100,
+        ..StoreConfig::default()
+    })));
+    let (handle, _task) = feed::spawn(feed_config(&sim), store.clone(), Box::new(|| {}), None);
+    let running = Running {
+        store: store.clone(),
+        handle,
+        task: tokio::spawn(async {}),
+    };
+    wait_subscribed(&running, &ALL).await;
+    sim.handle().resume();
+    for round in 0..5 {
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        if round % 2 == 0 {
+            sim.handle().inject(Fault::DropConnections);
+        } else {
+            running.handle.command(Command::Resync).await.unwrap();
+        }
+    }
+    sim.handle().finished().await;
+    let book = sim.handle().book();
+    assert!(
+        book.orders.len() > 1_000 && book.trades.len() > 500,
+        "a big enough day: {} orders, {} trades",
+        book.orders.len(),
+        book.trades.len()
+    );
+    // Counts by state over the whole day, as the exchange has them.
+    let truth = |statuses: &[OrderStatus]| {
+        book.orders
+            .values()
+            .filter(|order| statuses.contains(&order.status()))
+            .count() as u64
+    };
+    let traded: f64 = book.trades.values().filter_map(|trade| trade.trade_value).sum();
+    let settled = wait_until(Duration::from_secs(20), || {
+        let store = store.read();
+        let counts = store.aggregates().orders;
+        counts.filled == truth(&[OrderStatus::Filled])
+            && counts.open == truth(&[OrderStatus::Transit, OrderStatus::Pending])
+            && counts.cancelled == truth(&[OrderStatus::Cancelled])
+            && counts.rejected == truth(&[OrderStatus::Rejected])
+    })
+    .await;
+    let store = store.read();
+    assert!(
+        settled,
+        "counts {:?}, truth filled {} open {}",
+        store.aggregates().orders,
+        truth(&[OrderStatus::Filled]),
+        truth(&[OrderStatus::Transit, OrderStatus::Pending])
+    );
+    assert!(store.orders.len() <= 100 && store.trades().len() <= 100);
+    assert!(store.orders.evicted() > 900);
+    for entry in store.orders.entries() {
+        let exchange = book
+            .orders
+            .get(&entry.order.id)
+            .expect("an order the exchange has");
+        assert_eq!(
+            comparable(Event::Order(entry.order.clone())),
+            comparable(Event::Order(Box::new(exchange.clone()))),
+            "order {} regressed or came back stale",
+            entry.order.id
+        );
+    }
+    for entry in store.trades() {
+        let exchange = book
+            .trades
+            .get(&entry.trade.trade_number)
+            .expect("a trade the exchange has");
+        assert_eq!(
+            comparable(Event::Trade(Box::new(entry.trade.clone()))),
+            comparable(Event::Trade(Box::new(exchange.clone())))
+        );
+    }
+    let value = store.aggregates().traded_value;
+    assert!(
+        (value - traded).abs() < 0.01 * book.trades.len() as f64,
+        "traded value {value} against the exchange's {traded}"
+    );
+}

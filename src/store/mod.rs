@@ -10,10 +10,11 @@ use std::time::Instant;
 
 /// Keys are ids the exchange assigns, not attacker-chosen: a fast hasher is safe here.
 type IndexMap<K, V> = indexmap::IndexMap<K, V, foldhash::fast::RandomState>;
+type IndexSet<K> = indexmap::IndexSet<K, foldhash::fast::RandomState>;
 
 use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, Text, Trade};
 
-pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, supersedes};
+pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, Progress, supersedes};
 pub use pnl::{Aggregates, PnlPoint};
 pub use status::{
     BadFrame, ConnectionNote, ConnectionState, FeedStatus, KindCount, RateMeter, ResyncStatus,
@@ -40,6 +41,23 @@ impl Default for StoreConfig {
             max_general: 1_000,
             max_bad_frames_kept: 20,
             max_connection_notes: 200,
+        }
+    }
+}
+
+/// What tells two fills apart: their order's number and their trade number. A trade number alone
+/// is not enough: two orders (or two exchanges) may each have a fill numbered the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TradeKey {
+    pub order_number: Text,
+    pub trade_number: Text,
+}
+
+impl TradeKey {
+    pub fn of(trade: &Trade) -> Self {
+        Self {
+            order_number: trade.order_number.clone().unwrap_or_default(),
+            trade_number: trade.trade_number.clone(),
         }
     }
 }
@@ -85,7 +103,10 @@ impl BatchReport {
 pub struct Store {
     config: StoreConfig,
     pub orders: OrderBook,
-    trades: IndexMap<Text, TradeEntry>,
+    trades: IndexMap<TradeKey, TradeEntry>,
+    /// Trades dropped at the cap, so a resync or a late frame does not bring them back (or count
+    /// their value twice). Capped as the order book's tombstones are.
+    evicted_trades: IndexSet<TradeKey>,
     positions: IndexMap<Text, PositionEntry>,
     general: VecDeque<GeneralEntry>,
     counts: [KindCount; 4],
@@ -129,6 +150,7 @@ impl Store {
         Self {
             orders: OrderBook::new(config.max_orders, config.max_history_per_order),
             trades: IndexMap::default(),
+            evicted_trades: IndexSet::default(),
             positions: IndexMap::default(),
             general: VecDeque::new(),
             counts: [KindCount::default(); 4],
@@ -234,17 +256,23 @@ impl Store {
     }
 
     fn apply_trade(&mut self, trade: Trade, received_ms: i64) -> Outcome {
-        if self.trades.contains_key(&trade.trade_number) {
+        let key = TradeKey::of(&trade);
+        if self.trades.contains_key(&key) || self.evicted_trades.contains(&key) {
             return Outcome::Duplicate;
         }
         self.traded_value += trade.trade_value.unwrap_or(0.0);
-        self.trades
-            .insert(trade.trade_number.clone(), TradeEntry { trade, received_ms });
+        self.trades.insert(key, TradeEntry { trade, received_ms });
         if self.trades.len() > self.config.max_trades {
             // Oldest first, by a twentieth of the cap at a time: the shift is a pass over them all.
             let drop =
                 self.trades.len() - self.config.max_trades + self.config.max_trades / orders::TRIM_SHARE;
-            self.trades.drain(..drop.min(self.trades.len()));
+            let dropped = self.trades.drain(..drop.min(self.trades.len()));
+            self.evicted_trades.extend(dropped.map(|(key, _)| key));
+            let most = orders::tombstones_for(self.config.max_trades);
+            if self.evicted_trades.len() > most {
+                let excess = self.evicted_trades.len() - most + most / orders::TRIM_SHARE;
+                self.evicted_trades.drain(..excess.min(self.evicted_trades.len()));
+            }
         }
         Outcome::New
     }
@@ -330,8 +358,8 @@ impl Store {
         self.trades.values()
     }
 
-    pub fn trade(&self, number: &str) -> Option<&TradeEntry> {
-        self.trades.get(number)
+    pub fn trade(&self, key: &TradeKey) -> Option<&TradeEntry> {
+        self.trades.get(key)
     }
 
     pub fn positions(&self) -> impl ExactSizeIterator<Item = &PositionEntry> {

@@ -123,23 +123,67 @@ impl OrderCounts {
 
 /// Does `new` carry a later state of the order than `held`? Updates are ordered by
 /// `update_time_epoch_oms` when both have it, otherwise by arrival; and an order never moves
-/// backwards in its life or loses filled quantity, whatever the timestamps say.
+/// backwards in its life or loses filled quantity, whatever the timestamps say. A frame without
+/// `qty_filled` (the New Ack has none) says nothing about the filled quantity.
 pub fn supersedes(held: &Order, new: &Order) -> bool {
-    if let (Some(held_time), Some(new_time)) = (held.update_time_epoch_oms, new.update_time_epoch_oms)
-        && new_time < held_time
-    {
-        return false;
+    Progress::of(new).supersedes(&Progress::of(held))
+}
+
+/// Where an order is in its life, as far as ordering its updates goes; all an evicted order
+/// leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub status: OrderStatus,
+    pub filled: Option<i64>,
+    pub update_time: Option<i64>,
+}
+
+impl Progress {
+    pub fn of(order: &Order) -> Self {
+        Self {
+            status: order.status(),
+            filled: order.filled_qty,
+            update_time: order.update_time_epoch_oms,
+        }
     }
-    new.filled() >= held.filled() && new.status().progress_rank() >= held.status().progress_rank()
+
+    /// Is `self` (a new update) at least as far on as `held`?
+    pub fn supersedes(&self, held: &Progress) -> bool {
+        if let (Some(held_time), Some(new_time)) = (held.update_time, self.update_time)
+            && new_time < held_time
+        {
+            return false;
+        }
+        let filled = match (self.filled, held.filled) {
+            (Some(new), Some(held)) => new >= held,
+            _ => true,
+        };
+        filled && self.status.progress_rank() >= held.status.progress_rank()
+    }
 }
 
 /// A full book (or trade list) is trimmed by 1/20 of its cap at a time.
 pub(super) const TRIM_SHARE: usize = 20;
 
-/// Orders keyed by id, capped in number and in history length.
+/// Tombstones kept: four per order of the cap, and never fewer than `MIN_TOMBSTONES`, so a small
+/// cap on a big day still knows every order it let go (each REST resync lists the whole day). A
+/// tombstone is some 80 bytes against an order's 700.
+pub(super) const TOMBSTONES_PER_ORDER: usize = 4;
+pub(super) const MIN_TOMBSTONES: usize = 100_000;
+
+/// How many tombstones a cap of `cap` rows keeps.
+pub(super) fn tombstones_for(cap: usize) -> usize {
+    cap.saturating_mul(TOMBSTONES_PER_ORDER).max(MIN_TOMBSTONES)
+}
+
+/// Orders keyed by id, capped in number and in history length. An order evicted at the cap leaves
+/// a tombstone (its `Progress`), so a late frame or a stale REST row for it is known for what it
+/// is instead of coming back as new; tombstones are capped too (`tombstones_for`).
 #[derive(Debug, Clone)]
 pub struct OrderBook {
     entries: IndexMap<Text, OrderEntry>,
+    tombstones: IndexMap<Text, Progress>,
+    /// Every order of the day by state, evicted ones included.
     counts: OrderCounts,
     seq: u64,
     max_orders: usize,
@@ -151,6 +195,7 @@ impl OrderBook {
     pub fn new(max_orders: usize, max_history: usize) -> Self {
         Self {
             entries: IndexMap::default(),
+            tombstones: IndexMap::default(),
             counts: OrderCounts::default(),
             seq: 0,
             max_orders: max_orders.max(1),
@@ -173,6 +218,9 @@ impl OrderBook {
         let socket_batch = if origin == Origin::Socket { batch } else { 0 };
         let max_history = self.max_history;
         let Some(entry) = self.entries.get_mut(&order.id) else {
+            if let Some(outcome) = self.against_tombstone(&mut order) {
+                return outcome;
+            }
             self.counts.add(order.status());
             let mut history = VecDeque::with_capacity(4);
             history.push_back(OrderUpdate::of(&order, received_ms, origin, true));
@@ -201,6 +249,10 @@ impl OrderBook {
             order.time_epoch_oms = order.time_epoch_oms.or(held.time_epoch_oms);
             order.report_type = order.report_type.take().or_else(|| held.report_type.clone());
             order.status_msg = order.status_msg.take().or_else(|| held.status_msg.clone());
+        }
+        // No `qty_filled` means unknown, not 0: the quantity known so far stands.
+        if order.filled_qty.is_none() {
+            order.filled_qty = held.filled_qty;
         }
         if *order == **held {
             return Outcome::Duplicate;
@@ -243,11 +295,37 @@ impl OrderBook {
         // Highest index first: swap_remove then only moves entries that are staying.
         doomed.sort_unstable_by(|a, b| b.cmp(a));
         for index in doomed {
-            if let Some((_, entry)) = self.entries.swap_remove_index(index) {
-                self.counts.remove(entry.order.status());
+            if let Some((id, entry)) = self.entries.swap_remove_index(index) {
+                // Still counted: the cards count the day's orders, not the rows kept.
+                self.tombstones.insert(id, Progress::of(&entry.order));
                 self.evicted += 1;
             }
         }
+        let most = tombstones_for(self.max_orders);
+        if self.tombstones.len() > most {
+            let excess = self.tombstones.len() - most + most / TRIM_SHARE;
+            self.tombstones.drain(..excess.min(self.tombstones.len()));
+        }
+    }
+
+    /// An update for an order that was evicted: the same state again, older (both passed over),
+    /// or truly further on (it comes back, counted once).
+    fn against_tombstone(&mut self, order: &mut Order) -> Option<Outcome> {
+        let held = *self.tombstones.get(&order.id)?;
+        // As for a held order: unknown fills and a REST row's missing timing are inherited.
+        order.filled_qty = order.filled_qty.or(held.filled);
+        order.update_time_epoch_oms = order.update_time_epoch_oms.or(held.update_time);
+        let new = Progress::of(order);
+        if new == held {
+            return Some(Outcome::Duplicate);
+        }
+        if !new.supersedes(&held) {
+            return Some(Outcome::Stale);
+        }
+        let status = held.status;
+        self.tombstones.swap_remove(&order.id);
+        self.counts.remove(status);
+        None
     }
 
     pub fn get(&self, id: &str) -> Option<&OrderEntry> {

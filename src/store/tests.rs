@@ -136,8 +136,12 @@ fn trades_are_capped_oldest_first() {
     let trades = (0..150).map(|n| trade(&format!("t{n}"), 1.0)).collect();
     store.apply_batch(trades, vec![], Origin::Socket);
     assert!(store.trades().len() <= 100);
-    assert!(store.trade("t149").is_some());
-    assert!(store.trade("t0").is_none());
+    let key = |number: &str| TradeKey {
+        order_number: Text::default(),
+        trade_number: number.into(),
+    };
+    assert!(store.trade(&key("t149")).is_some());
+    assert!(store.trade(&key("t0")).is_none());
 }
 
 #[test]
@@ -190,4 +194,43 @@ fn pnl_history_has_a_point_per_second() {
     // Both batches land in the same second (or the next): the last total is what counts.
     assert_eq!(points.last(), Some(&8.0));
     assert!(points.len() <= 2);
+}
+
+#[test]
+fn fills_of_two_orders_with_one_trade_number_are_two_trades() {
+    let mut store = Store::default();
+    let fill = |order: &str| {
+        Event::Trade(Box::new(Trade {
+            trade_number: "25010100001".into(),
+            order_number: Some(order.into()),
+            trade_value: Some(100.0),
+            ..Trade::default()
+        }))
+    };
+    let report = store.apply_batch(vec![fill("A"), fill("B"), fill("A")], vec![], Origin::Socket);
+    assert_eq!(report.outcomes, [Outcome::New, Outcome::New, Outcome::Duplicate]);
+    assert_eq!(store.trades().len(), 2);
+    assert!((store.aggregates().traded_value - 200.0).abs() < 1e-9);
+}
+
+#[test]
+fn an_evicted_trade_is_not_counted_again_by_a_resync() {
+    let mut store = Store::new(StoreConfig {
+        max_trades: 100,
+        ..StoreConfig::default()
+    });
+    let trades: Vec<Event> = (0..300).map(|n| trade(&format!("t{n}"), 10.0)).collect();
+    store.apply_batch(trades.clone(), vec![], Origin::Socket);
+    let value = store.aggregates().traded_value;
+    assert!((value - 3000.0).abs() < 1e-6, "{value}");
+    let mark = store.resync_mark();
+    let report = store.apply_snapshot(trades, vec![], mark);
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .all(|outcome| *outcome == Outcome::Duplicate)
+    );
+    assert!((store.aggregates().traded_value - value).abs() < 1e-9);
+    assert!(store.trades().len() <= 100);
 }

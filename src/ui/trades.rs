@@ -9,8 +9,8 @@ use egui_extras::Column;
 use super::orders::SideFilter;
 use super::table::{self, RowCache, Sort};
 use super::{format, theme, widgets};
-use crate::fyers::model::Text;
-use crate::store::{Store, TradeEntry};
+
+use crate::store::{Store, TradeEntry, TradeKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TradeColumn {
@@ -29,7 +29,7 @@ pub struct TradesView {
     pub search: String,
     pub side: SideFilter,
     pub sort: Sort<TradeColumn>,
-    rows: RowCache<Text>,
+    rows: RowCache<TradeKey>,
 }
 
 impl Default for TradesView {
@@ -98,7 +98,7 @@ impl TradesView {
             });
             entries
                 .into_iter()
-                .map(|entry| entry.trade.trade_number.clone())
+                .map(|entry| TradeKey::of(&entry.trade))
                 .collect()
         })
     }
@@ -141,11 +141,7 @@ impl TradesView {
             .show(ui, |ui| {
                 table::sortable_table(ui, "trades table", &columns, &mut self.sort, false).body(|body| {
                     body.rows(22.0, self.rows.rows.len(), |mut row| {
-                        let Some(entry) = self
-                            .rows
-                            .rows
-                            .get(row.index())
-                            .and_then(|number| store.trade(number))
+                        let Some(entry) = self.rows.rows.get(row.index()).and_then(|key| store.trade(key))
                         else {
                             return;
                         };

@@ -99,7 +99,7 @@ pub async fn wait_subscribed(running: &Running, kinds: &[EventKind]) {
 }
 
 /// The friendly keys both the socket and REST carry (the socket-only extras removed).
-fn comparable(event: Event) -> Value {
+pub fn comparable(event: Event) -> Value {
     let mut json = event.to_sdk_json();
     for body in ["orders", "trades", "positions"] {
         if let Some(object) = json.get_mut(body).and_then(Value::as_object_mut) {
@@ -150,7 +150,7 @@ pub fn differences(store: &Store, book: &Book) -> Vec<String> {
     }
     for trade in book.trades.values() {
         let ours = store
-            .trade(&trade.trade_number)
+            .trade(&orderwatch::store::TradeKey::of(trade))
             .map(|entry| comparable(Event::Trade(Box::new(entry.trade.clone()))));
         if ours != Some(comparable(Event::Trade(Box::new(trade.clone())))) {
             diffs.push(format!("trade {} differs", trade.trade_number));

@@ -160,5 +160,77 @@ fn eviction_drops_oldest_finished_orders_first() {
         "oldest filled orders go first"
     );
     assert!(book.get("1").is_some() && book.get("12").is_some() && book.get("100").is_some());
-    assert_eq!(book.counts().filled + book.counts().open, book.len() as u64);
+    // The cards count the day's orders: the evicted ones too.
+    assert_eq!(book.counts().filled + book.counts().open, 101);
+    assert_eq!(book.counts().filled, 50);
+}
+
+#[test]
+fn an_evicted_order_does_not_come_back_from_a_late_frame_or_a_stale_row() {
+    let mut book = OrderBook::new(10, 4);
+    for id in 0..20 {
+        book.apply(order(&id.to_string(), Filled, 5, Some(100)), Origin::Socket, 0, 1);
+    }
+    let evicted: Vec<String> = (0..20)
+        .map(|id| id.to_string())
+        .filter(|id| book.get(id).is_none())
+        .collect();
+    assert!(evicted.len() >= 10, "{evicted:?}");
+    let counts = book.counts();
+    assert_eq!(counts.filled, 20);
+    for id in &evicted {
+        // A late frame, an older REST row, and the same final state again.
+        let cases = [
+            (order(id, Pending, 0, Some(90)), Origin::Socket, Outcome::Stale),
+            (order(id, Pending, 0, None), Origin::Resync, Outcome::Stale),
+            (order(id, Filled, 5, None), Origin::Resync, Outcome::Duplicate),
+            (
+                order(id, Filled, 5, Some(100)),
+                Origin::Socket,
+                Outcome::Duplicate,
+            ),
+        ];
+        for (update, origin, outcome) in cases {
+            assert_eq!(book.apply(update, origin, 0, 2), outcome, "order {id}");
+            assert!(book.get(id).is_none(), "order {id} came back");
+        }
+    }
+    assert_eq!(book.counts(), counts, "nothing counted twice");
+}
+
+#[test]
+fn an_evicted_open_order_that_moves_on_comes_back_counted_once() {
+    let mut book = OrderBook::new(2, 4);
+    for id in ["a", "b", "c"] {
+        book.apply(order(id, Pending, 0, Some(100)), Origin::Socket, 0, 1);
+    }
+    assert!(book.get("a").is_none(), "all open: the oldest goes");
+    assert_eq!(book.counts().open, 3);
+    assert_eq!(
+        book.apply(order("a", Filled, 7, Some(101)), Origin::Socket, 0, 2),
+        Outcome::New
+    );
+    assert_eq!((book.counts().open, book.counts().filled), (2, 1), "counted once");
+    // Finished now, it is the first to go again; its tombstone holds the new state.
+    assert!(book.get("a").is_none() && book.get("b").is_some() && book.get("c").is_some());
+    assert_eq!(
+        book.apply(order("a", Pending, 0, Some(100)), Origin::Socket, 0, 3),
+        Outcome::Stale
+    );
+    assert_eq!((book.counts().open, book.counts().filled), (2, 1));
+}
+
+#[test]
+fn a_frame_without_a_filled_quantity_keeps_the_one_known() {
+    let mut book = OrderBook::new(10, 4);
+    book.apply(order("1", Pending, 5, Some(100)), Origin::Socket, 0, 1);
+    let mut cancel = order("1", Cancelled, 0, Some(101));
+    cancel.filled_qty = None;
+    assert_eq!(book.apply(cancel, Origin::Socket, 0, 1), Outcome::Updated);
+    let held = &book.get("1").unwrap().order;
+    assert_eq!((held.status(), held.filled_qty), (Cancelled, Some(5)));
+    // And the New Ack (no qty_filled) arriving late is stale, not a reset to 0.
+    let mut ack = order("1", Transit, 0, Some(99));
+    ack.filled_qty = None;
+    assert_eq!(book.apply(ack, Origin::Socket, 0, 1), Outcome::Stale);
 }
