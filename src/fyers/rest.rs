@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::auth::{Authorization, install_crypto_provider};
 use super::model::{Order, Position, Trade};
@@ -28,6 +28,8 @@ pub enum RestError {
     Transport(String),
     #[error("unexpected answer from {path}: {detail}")]
     Decode { path: String, detail: String },
+    #[error("the answer from {path} is over the {limit}-byte limit")]
+    TooLarge { path: String, limit: usize },
 }
 
 impl RestError {
@@ -83,9 +85,10 @@ impl RestClient {
         })
     }
 
-    /// One GET, with the Fyers error conventions turned into `RestError`.
-    async fn get_json(&self, path: &str) -> Result<Value, RestError> {
-        let response = self
+    /// One GET: the body, read up to `MAX_BODY_BYTES`, with the Fyers error conventions turned
+    /// into `RestError`. The answer's parts are read in place (`Answer`), with no JSON tree.
+    async fn get(&self, path: &str) -> Result<Body, RestError> {
+        let mut response = self
             .http
             .get(format!("{}{path}", self.base))
             .header("authorization", self.auth.header_value().ok_or_else(bad_token)?)
@@ -93,62 +96,71 @@ impl RestClient {
             .await
             .map_err(|err| RestError::Transport(err.without_url().to_string()))?;
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
+        let too_large = || RestError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_BODY_BYTES,
+        };
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|err| RestError::Transport(err.to_string()))?;
-        let json: Option<Value> = serde_json::from_slice(&body).ok();
-        let code = json
+            .map_err(|err| RestError::Transport(err.without_url().to_string()))?
+        {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body = Body {
+            path: path.to_owned(),
+            bytes,
+        };
+        let answer = body.answer().ok();
+        let code = answer.as_ref().and_then(|answer| answer.code).unwrap_or(0);
+        let message = answer
             .as_ref()
-            .and_then(|j| j.get("code"))
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let message = json
-            .as_ref()
-            .and_then(|j| j.get("message"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let failed = json.as_ref().and_then(|j| j.get("s")).and_then(Value::as_str) != Some("ok");
+            .and_then(|answer| answer.message.clone())
+            .unwrap_or_default();
+        let failed = answer.as_ref().and_then(|answer| answer.s.as_deref()) != Some("ok");
         if AUTH_CODES.contains(&code) || status == 401 || status == 403 {
             return Err(RestError::Auth { code, message });
         }
         if status == 429 || code == -429 {
             return Err(RestError::RateLimited { message });
         }
-        match json {
+        match answer {
             Some(_) if failed && code != 0 => Err(RestError::Api { code, message }),
             _ if !(200..300).contains(&status) => Err(RestError::Http {
                 status,
                 path: path.to_owned(),
             }),
-            Some(json) if !failed => Ok(json),
-            _ => Err(RestError::Decode {
-                path: path.to_owned(),
-                detail: "not a Fyers JSON answer".into(),
-            }),
+            Some(_) if !failed => Ok(body),
+            _ => Err(body.decode_error("not a Fyers JSON answer")),
         }
     }
 
     async fn rows<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Rows<T>, RestError> {
-        let mut json = self.get_json(path).await?;
-        let list = match json.get_mut(key).map(Value::take) {
-            Some(Value::Array(list)) => list,
+        let body = self.get(path).await?;
+        let answer = body.answer()?;
+        let list: Vec<&RawValue> = match answer.field(key) {
             // Fyers sends null or leaves the key out when the book is empty.
-            None | Some(Value::Null) => Vec::new(),
-            Some(_) => {
-                return Err(RestError::Decode {
-                    path: path.into(),
-                    detail: format!("{key} is not a list"),
-                });
-            }
+            None => Vec::new(),
+            Some(raw) if raw.get() == "null" => Vec::new(),
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|_| body.decode_error(&format!("{key} is not a list")))?,
         };
         let mut rows = Rows {
             rows: Vec::with_capacity(list.len()),
             bad_rows: Vec::new(),
         };
         for row in list {
-            match serde_json::from_value::<T>(row) {
+            match serde_json::from_str::<T>(row.get()) {
                 Ok(parsed) => rows.rows.push(parsed),
                 Err(err) => rows.bad_rows.push(format!("{path}: {err}")),
             }
@@ -157,12 +169,10 @@ impl RestClient {
     }
 
     pub async fn profile(&self) -> Result<Profile, RestError> {
-        let mut json = self.get_json("/profile").await?;
-        let data = json.get_mut("data").map(Value::take).unwrap_or_default();
-        serde_json::from_value(data).map_err(|err| RestError::Decode {
-            path: "/profile".into(),
-            detail: err.to_string(),
-        })
+        let body = self.get("/profile").await?;
+        let answer = body.answer()?;
+        let data = answer.field("data").map_or("{}", RawValue::get);
+        serde_json::from_str(data).map_err(|err| body.decode_error(&err.to_string()))
     }
 
     pub async fn orders(&self) -> Result<Rows<Order>, RestError> {
@@ -178,10 +188,130 @@ impl RestClient {
     }
 }
 
+/// The largest answer read: a day of 100,000 orders is some 90 MB of JSON.
+pub const MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
+/// An answer's bytes, and where they came from.
+struct Body {
+    path: String,
+    bytes: Vec<u8>,
+}
+
+/// The top level of a Fyers answer, read in place: its status fields, and every other key's value
+/// left as raw JSON until it is asked for.
+struct Answer<'a> {
+    s: Option<String>,
+    code: Option<i64>,
+    message: Option<String>,
+    fields: Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>,
+}
+
+impl Body {
+    fn answer(&self) -> Result<Answer<'_>, RestError> {
+        let top: Vec<(std::borrow::Cow<'_, str>, &RawValue)> =
+            serde_json::from_slice::<TopLevel<'_>>(&self.bytes)
+                .map_err(|_| self.decode_error("not a Fyers JSON answer"))?
+                .0;
+        let text = |key: &str| {
+            let raw = top.iter().find(|(name, _)| name == key)?.1;
+            serde_json::from_str::<String>(raw.get()).ok()
+        };
+        let code = top
+            .iter()
+            .find(|(name, _)| name == "code")
+            .and_then(|(_, raw)| serde_json::from_str::<i64>(raw.get()).ok());
+        Ok(Answer {
+            s: text("s"),
+            code,
+            message: text("message"),
+            fields: top,
+        })
+    }
+
+    fn decode_error(&self, detail: &str) -> RestError {
+        RestError::Decode {
+            path: self.path.clone(),
+            detail: detail.to_owned(),
+        }
+    }
+}
+
+impl<'a> Answer<'a> {
+    fn field(&self, key: &str) -> Option<&'a RawValue> {
+        self.fields
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, raw)| *raw)
+    }
+}
+
+/// A JSON object's entries in order, values unparsed.
+struct TopLevel<'a>(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for TopLevel<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Entries<'a> {
+            type Value = TopLevel<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    entries.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(TopLevel(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
 /// A token that cannot be sent as a header (Authorization::parse lets no such token through).
 fn bad_token() -> RestError {
     RestError::Decode {
         path: "authorization".to_owned(),
         detail: "the token holds bytes a header cannot".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &str) -> Body {
+        Body {
+            path: "/orders".to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_answer_is_read_in_place() {
+        let body = body(
+            r#"{"s":"ok","code":200,"message":"","orderBook":[{"id":"1","qty":5},{"id":2}],"extra":{"x":[1,2]}}"#,
+        );
+        let answer = body.answer().unwrap();
+        assert_eq!(answer.s.as_deref(), Some("ok"));
+        assert_eq!(answer.code, Some(200));
+        let list: Vec<&RawValue> = serde_json::from_str(answer.field("orderBook").unwrap().get()).unwrap();
+        assert_eq!(list.len(), 2);
+        let first: Order = serde_json::from_str(list[0].get()).unwrap();
+        assert_eq!((first.id.as_str(), first.qty), ("1", Some(5)));
+        assert!(
+            serde_json::from_str::<Order>(list[1].get()).is_err(),
+            "a bad row is an error of its own"
+        );
+        assert_eq!(answer.field("extra").unwrap().get(), r#"{"x":[1,2]}"#);
+        assert!(answer.field("missing").is_none());
+    }
+
+    #[test]
+    fn what_is_not_a_fyers_answer_is_a_decode_error() {
+        for text in ["", "[1,2]", "not json", r#"{"s":"ok""#, "null"] {
+            let err = body(text).answer().err();
+            assert!(matches!(err, Some(RestError::Decode { .. })), "{text:?}: {err:?}");
+        }
     }
 }
