@@ -126,7 +126,7 @@ pub async fn run(
         let Some(tapped) = tapped else {
             break Err(HeadlessError::Unreachable("the feed stopped".into()));
         };
-        match lines.tap(tapped) {
+        match lines.tap(tapped).await {
             Ok(None) => {}
             Ok(Some(finish)) => break Ok(finish),
             Err(err) => break Err(err),
@@ -176,9 +176,9 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
-    fn tap(&mut self, tapped: Tap) -> Result<Option<Finish>, HeadlessError> {
+    async fn tap(&mut self, tapped: Tap) -> Result<Option<Finish>, HeadlessError> {
         match tapped {
-            Tap::Status(status) => return self.status(status),
+            Tap::Status(status) => return self.status(status).await,
             Tap::Events { events, origin } => {
                 self.last_data = Instant::now();
                 for event in events {
@@ -187,7 +187,7 @@ impl Lines<'_> {
                     if origin == Origin::Resync {
                         line["source"] = "resync".into();
                     }
-                    if let Err(err) = self.output.line(line.to_string()) {
+                    if let Err(err) = self.output.line(line.to_string()).await {
                         return output_ended(err).map(Some);
                     }
                     self.events[kind.index()] += 1;
@@ -205,7 +205,7 @@ impl Lines<'_> {
             .is_some_and(|limit| self.events.iter().sum::<u64>() >= limit)
     }
 
-    fn status(&mut self, status: FeedStatus) -> Result<Option<Finish>, HeadlessError> {
+    async fn status(&mut self, status: FeedStatus) -> Result<Option<Finish>, HeadlessError> {
         let line = json!({"type": "status", "status": status.to_json()}).to_string();
         let refused = match status {
             FeedStatus::Connected { .. } => {
@@ -221,7 +221,7 @@ impl Lines<'_> {
             FeedStatus::Disconnected { reason } => return Err(HeadlessError::Unreachable(reason)),
             _ => None,
         };
-        let written = self.output.line(line);
+        let written = self.output.line(line).await;
         if let Some(err) = refused {
             return Err(err);
         }

@@ -73,19 +73,27 @@ impl Output {
         })
     }
 
-    /// Queues one line (without its newline); never waits.
-    pub fn line(&mut self, line: String) -> Result<(), OutputError> {
-        self.check(Instant::now())?;
-        let Some(lines) = &self.lines else {
-            return Err(OutputError::Closed);
-        };
-        match lines.try_send(line) {
-            Ok(()) => {
-                self.queued += 1;
-                Ok(())
+    /// Queues one line (without its newline). A full queue (a burst, or a slow reader) waits
+    /// for room for as long as the reader keeps taking lines; one that stopped ends it.
+    pub async fn line(&mut self, mut line: String) -> Result<(), OutputError> {
+        loop {
+            self.check(Instant::now())?;
+            let Some(lines) = &self.lines else {
+                return Err(OutputError::Closed);
+            };
+            match lines.try_send(line) {
+                Ok(()) => {
+                    self.queued += 1;
+                    return Ok(());
+                }
+                Err(TrySendError::Full(back)) => {
+                    line = back;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    return Err(self.failure().unwrap_or(OutputError::Closed));
+                }
             }
-            Err(TrySendError::Full(_)) => Err(self.blocked(Instant::now())),
-            Err(TrySendError::Disconnected(_)) => Err(self.failure().unwrap_or(OutputError::Closed)),
         }
     }
 
@@ -201,15 +209,15 @@ mod tests {
         };
         let mut output = Output::start(Box::new(Stuck(free.clone(), seen.clone())), limits).unwrap();
         // The thread takes the first line and waits on the reader; four more fill the queue.
-        output.line("line 0".to_owned()).unwrap();
+        output.line("line 0".to_owned()).await.unwrap();
         while output.progress.lock().writing_since.is_none() {
             std::thread::sleep(Duration::from_millis(1));
         }
         for n in 1..5 {
-            output.line(format!("line {n}")).unwrap();
+            output.line(format!("line {n}")).await.unwrap();
         }
         std::thread::sleep(Duration::from_millis(250));
-        let err = output.line("one too many".to_owned()).unwrap_err();
+        let err = output.line("one too many".to_owned()).await.unwrap_err();
         assert!(matches!(err, OutputError::Blocked { .. }), "{err}");
         assert!(err.to_string().contains("not being read"), "{err}");
         // Let go: what was queued comes out, in order, and then the output is fine again.
@@ -236,12 +244,15 @@ mod tests {
             }
         }
         let mut output = Output::start(Box::new(Closed), OutputLimits::default()).unwrap();
-        output.line("x".to_owned()).unwrap();
+        output.line("x".to_owned()).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         while output.check(Instant::now()).is_ok() {
             assert!(Instant::now() < deadline);
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert!(matches!(output.line("y".to_owned()), Err(OutputError::Closed)));
+        assert!(matches!(
+            output.line("y".to_owned()).await,
+            Err(OutputError::Closed)
+        ));
     }
 }
