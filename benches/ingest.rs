@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use orderwatch::feed::{self, FeedConfig, Parsed, SharedStore};
-use orderwatch::fyers::model::{Event, EventKind};
+use orderwatch::fyers::model::{Event, EventKind, Order, Trade};
+use orderwatch::fyers::rest::{RestClient, Rows, rows_from_bytes};
 use orderwatch::fyers::wire::{self, Frame};
 use orderwatch::headless::{self, HeadlessOptions};
 use orderwatch::sim::{Day, DayConfig, Sim, SimConfig};
@@ -259,5 +260,88 @@ async fn headless_round(frames: Vec<String>) -> Duration {
     started.elapsed()
 }
 
-criterion_group!(benches, offline, end_to_end, headless_lines);
+/// Steps of a simulated day with over 100,000 orders and some 80,000 trades.
+const BIG_DAY_STEPS: u64 = 360_000;
+
+/// A REST resync of a big day as the feed merges it: the order book's and the trade book's
+/// answers read into typed rows and merged into a store. Target ≤ 1.5 s (`over_http` includes the
+/// simulator writing some 100 MB of JSON; `decode_apply` is the client's part alone).
+fn big_resync(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = SimConfig {
+        start_paused: false,
+        rate: None,
+        steps: Some(BIG_DAY_STEPS),
+        realtime_clock: false,
+        ..SimConfig::default()
+    };
+    let sim = runtime
+        .block_on(Sim::start(config, ([127, 0, 0, 1], 0).into()))
+        .unwrap();
+    runtime.block_on(sim.handle().finished());
+    let book = sim.handle().book();
+    eprintln!(
+        "big day: {} orders, {} trades",
+        book.orders.len(),
+        book.trades.len()
+    );
+    let rows = (book.orders.len() + book.trades.len()) as u64;
+    let rest = RestClient::new(&sim.rest_url(), sim.authorization()).unwrap();
+    let answer = |path: &str| {
+        let url = format!("{}{path}", sim.rest_url());
+        let auth = sim.authorization();
+        runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("authorization", auth.expose())
+                .send()
+                .await
+                .unwrap();
+            response.bytes().await.unwrap().to_vec()
+        })
+    };
+    let (orders, trades) = (answer("/orders"), answer("/tradebook"));
+    eprintln!("answers: {} + {} bytes", orders.len(), trades.len());
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(rows));
+    group.sample_size(10);
+    let merge = |orders: Rows<Order>, trades: Rows<Trade>| {
+        let mut store = Store::default();
+        let events = orders
+            .rows
+            .into_iter()
+            .map(|order| Event::Order(Box::new(order)))
+            .chain(trades.rows.into_iter().map(|trade| Event::Trade(Box::new(trade))))
+            .collect();
+        black_box(store.apply_snapshot(events, vec![], 0));
+        store
+    };
+    group.bench_function("resync/big_day/decode_apply", |b| {
+        b.iter_batched(
+            || (orders.clone(), trades.clone()),
+            |(orders, trades)| {
+                let orders = rows_from_bytes::<Order>(orders, "/orders", "orderBook").unwrap();
+                let trades = rows_from_bytes::<Trade>(trades, "/tradebook", "tradeBook").unwrap();
+                merge(orders, trades)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("resync/big_day/over_http", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let orders = rest.orders().await.unwrap();
+                let trades = rest.trades().await.unwrap();
+                merge(orders, trades)
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, offline, end_to_end, headless_lines, big_resync);
 criterion_main!(benches);

@@ -146,26 +146,7 @@ impl RestClient {
     }
 
     async fn rows<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Rows<T>, RestError> {
-        let body = self.get(path).await?;
-        let answer = body.answer()?;
-        let list: Vec<&RawValue> = match answer.field(key) {
-            // Fyers sends null or leaves the key out when the book is empty.
-            None => Vec::new(),
-            Some(raw) if raw.get() == "null" => Vec::new(),
-            Some(raw) => serde_json::from_str(raw.get())
-                .map_err(|_| body.decode_error(&format!("{key} is not a list")))?,
-        };
-        let mut rows = Rows {
-            rows: Vec::with_capacity(list.len()),
-            bad_rows: Vec::new(),
-        };
-        for row in list {
-            match serde_json::from_str::<T>(row.get()) {
-                Ok(parsed) => rows.rows.push(parsed),
-                Err(err) => rows.bad_rows.push(format!("{path}: {err}")),
-            }
-        }
-        Ok(rows)
+        self.get(path).await?.rows(key)
     }
 
     pub async fn profile(&self) -> Result<Profile, RestError> {
@@ -190,6 +171,20 @@ impl RestClient {
 
 /// The largest answer read: a day of 100,000 orders is some 90 MB of JSON.
 pub const MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
+/// Reads the book under `key` from an answer's bytes as `RestClient` does (for benchmarks and
+/// tools that have the bytes already).
+pub fn rows_from_bytes<T: DeserializeOwned>(
+    bytes: Vec<u8>,
+    path: &str,
+    key: &str,
+) -> Result<Rows<T>, RestError> {
+    Body {
+        path: path.to_owned(),
+        bytes,
+    }
+    .rows(key)
+}
 
 /// An answer's bytes, and where they came from.
 struct Body {
@@ -226,6 +221,29 @@ impl Body {
             message: text("message"),
             fields: top,
         })
+    }
+
+    /// The rows of the book under `key`, each parsed straight into `T`; a bad row is counted.
+    fn rows<T: DeserializeOwned>(&self, key: &str) -> Result<Rows<T>, RestError> {
+        let answer = self.answer()?;
+        let list: Vec<&RawValue> = match answer.field(key) {
+            // Fyers sends null or leaves the key out when the book is empty.
+            None => Vec::new(),
+            Some(raw) if raw.get() == "null" => Vec::new(),
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|_| self.decode_error(&format!("{key} is not a list")))?,
+        };
+        let mut rows = Rows {
+            rows: Vec::with_capacity(list.len()),
+            bad_rows: Vec::new(),
+        };
+        for row in list {
+            match serde_json::from_str::<T>(row.get()) {
+                Ok(parsed) => rows.rows.push(parsed),
+                Err(err) => rows.bad_rows.push(format!("{}: {err}", self.path)),
+            }
+        }
+        Ok(rows)
     }
 
     fn decode_error(&self, detail: &str) -> RestError {
