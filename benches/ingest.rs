@@ -309,13 +309,13 @@ fn big_resync(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Elements(rows));
     group.sample_size(10);
-    let merge = |orders: Rows<Order>, trades: Rows<Trade>| {
+    let merge = |orders: Rows<Box<Order>>, trades: Rows<Box<Trade>>| {
         let mut store = Store::default();
         let events = orders
             .rows
             .into_iter()
-            .map(|order| Event::Order(Box::new(order)))
-            .chain(trades.rows.into_iter().map(|trade| Event::Trade(Box::new(trade))))
+            .map(Event::Order)
+            .chain(trades.rows.into_iter().map(Event::Trade))
             .collect();
         black_box(store.apply_snapshot(events, vec![], 0));
         store
@@ -324,8 +324,8 @@ fn big_resync(c: &mut Criterion) {
         b.iter_batched(
             || (orders.clone(), trades.clone()),
             |(orders, trades)| {
-                let orders = rows_from_bytes::<Order>(orders, "/orders", "orderBook").unwrap();
-                let trades = rows_from_bytes::<Trade>(trades, "/tradebook", "tradeBook").unwrap();
+                let orders = rows_from_bytes::<Box<Order>>(orders, "/orders", "orderBook").unwrap();
+                let trades = rows_from_bytes::<Box<Trade>>(trades, "/tradebook", "tradeBook").unwrap();
                 merge(orders, trades)
             },
             BatchSize::PerIteration,

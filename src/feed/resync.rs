@@ -43,13 +43,13 @@ pub(super) async fn fetch(
         }
     }
     if kinds.contains(&EventKind::Orders) {
-        snapshot.add(rest.orders().await?, |row| Event::Order(Box::new(row)));
+        snapshot.add(rest.orders().await?, Event::Order);
     }
     if kinds.contains(&EventKind::Trades) {
-        snapshot.add(rest.trades().await?, |row| Event::Trade(Box::new(row)));
+        snapshot.add(rest.trades().await?, Event::Trade);
     }
     if kinds.contains(&EventKind::Positions) {
-        snapshot.add(rest.positions().await?, |row| Event::Position(Box::new(row)));
+        snapshot.add(rest.positions().await?, Event::Position);
     }
     Ok(snapshot)
 }

@@ -156,15 +156,17 @@ impl RestClient {
         serde_json::from_str(data).map_err(|err| body.decode_error(&err.to_string()))
     }
 
-    pub async fn orders(&self) -> Result<Rows<Order>, RestError> {
+    // Rows are parsed straight into the boxes the feed's events hold: one allocation a row, and
+    // no second copy of a big day's book while it is moved into events.
+    pub async fn orders(&self) -> Result<Rows<Box<Order>>, RestError> {
         self.rows("/orders", "orderBook").await
     }
 
-    pub async fn trades(&self) -> Result<Rows<Trade>, RestError> {
+    pub async fn trades(&self) -> Result<Rows<Box<Trade>>, RestError> {
         self.rows("/tradebook", "tradeBook").await
     }
 
-    pub async fn positions(&self) -> Result<Rows<Position>, RestError> {
+    pub async fn positions(&self) -> Result<Rows<Box<Position>>, RestError> {
         self.rows("/positions", "netPositions").await
     }
 }

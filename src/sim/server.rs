@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::exchange::{Control, Fault, LogFrame, Shared};
 use super::login::{self, Verdict};
-use crate::fyers::model::EventKind;
+use crate::fyers::model::{EventKind, Order, Trade};
 
 type AppState = State<Arc<Shared>>;
 
@@ -273,7 +273,7 @@ async fn orders(State(shared): AppState, headers: HeaderMap, Query(query): Query
         return refused;
     }
     let book = shared.book();
-    let rows: Vec<Value> = book
+    let rows: Vec<OrderRow> = book
         .orders
         .values()
         .filter(|order| query.id.as_deref().is_none_or(|id| order.id == id))
@@ -284,23 +284,20 @@ async fn orders(State(shared): AppState, headers: HeaderMap, Query(query): Query
                 .is_none_or(|tag| order.order_tag.as_deref() == Some(tag))
         })
         .enumerate()
-        .map(|(index, order)| {
-            let mut value = row(
-                order,
-                &[
-                    "update_time_epoch_oms",
-                    "time_epoch_oms",
-                    "report_type",
-                    "status_msg",
-                ],
-            );
-            value["slNo"] = (index + 1).into();
-            value["orderNumStatus"] = format!("{}:{}", order.id, order.status().code()).into();
-            value["disclosedQty"] = 0.into();
-            value
+        .map(|(index, order)| OrderRow {
+            order_num_status: format!("{}:{}", order.id, order.status().code()),
+            order: Order {
+                update_time_epoch_oms: None,
+                time_epoch_oms: None,
+                report_type: None,
+                status_msg: None,
+                ..order.clone()
+            },
+            sl_no: index + 1,
+            disclosed_qty: 0,
         })
         .collect();
-    ok(json!({ "orderBook": rows }))
+    book_answer("orderBook", rows)
 }
 
 async fn tradebook(State(shared): AppState, headers: HeaderMap) -> Response {
@@ -308,17 +305,60 @@ async fn tradebook(State(shared): AppState, headers: HeaderMap) -> Response {
         return refused;
     }
     let book = shared.book();
-    let rows: Vec<Value> = book
+    let rows: Vec<TradeRow> = book
         .trades
         .values()
         .enumerate()
-        .map(|(index, trade)| {
-            let mut value = row(trade, &["fill_time_epoch", "symbol_desc"]);
-            value["row"] = (index + 1).into();
-            value
+        .map(|(index, trade)| TradeRow {
+            trade: Trade {
+                fill_time_epoch: None,
+                symbol_desc: None,
+                ..trade.clone()
+            },
+            row: index + 1,
         })
         .collect();
-    ok(json!({ "tradeBook": rows }))
+    book_answer("tradeBook", rows)
+}
+
+/// An order-book row as the REST API lists it: the order without the socket-only keys, and the
+/// book's own fields. Written straight to JSON (a day's book is some 60 MB of it).
+#[derive(serde::Serialize)]
+struct OrderRow {
+    #[serde(flatten)]
+    order: Order,
+    #[serde(rename = "slNo")]
+    sl_no: usize,
+    #[serde(rename = "orderNumStatus")]
+    order_num_status: String,
+    #[serde(rename = "disclosedQty")]
+    disclosed_qty: i64,
+}
+
+#[derive(serde::Serialize)]
+struct TradeRow {
+    #[serde(flatten)]
+    trade: Trade,
+    row: usize,
+}
+
+/// `{"s":"ok","code":200,"message":"","<key>":[rows]}`, serialised once.
+fn book_answer<T: serde::Serialize>(key: &'static str, rows: Vec<T>) -> Response {
+    #[derive(serde::Serialize)]
+    struct Answer<T> {
+        s: &'static str,
+        code: i64,
+        message: &'static str,
+        #[serde(flatten)]
+        rows: std::collections::BTreeMap<&'static str, Vec<T>>,
+    }
+    axum::Json(Answer {
+        s: "ok",
+        code: 200,
+        message: "",
+        rows: [(key, rows)].into(),
+    })
+    .into_response()
 }
 
 async fn positions(State(shared): AppState, headers: HeaderMap) -> Response {

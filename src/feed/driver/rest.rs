@@ -7,9 +7,13 @@ use super::Driver;
 
 use crate::feed::connection::{Input, ResyncOutcome};
 use crate::feed::resync::{Snapshot, fetch};
+use crate::fyers::model::Event;
 use crate::fyers::model::EventKind;
 use crate::fyers::rest::{RestClient, RestError};
 use crate::store::{BadFrame, Origin, now_ms};
+
+/// Snapshot rows merged (and tapped) at a time.
+const SNAPSHOT_CHUNK: usize = 4096;
 
 /// A REST resync's answer: under which token, for which kinds, and what came back.
 pub(super) struct ResyncDone {
@@ -85,30 +89,41 @@ impl Driver<'_> {
         }
     }
 
+    /// Merges a snapshot a chunk at a time, each under one write lock, and taps what each chunk
+    /// changed before the next: a big day's books are never copied whole for the tap.
     async fn apply_snapshot(&mut self, snapshot: Snapshot, mark: u64) -> (u64, u64) {
         let received_ms = now_ms();
         let rows = snapshot.events.len() as u64;
-        let bad = snapshot
+        let mut bad: Vec<BadFrame> = snapshot
             .bad_rows
             .into_iter()
             .map(|error| BadFrame::new(received_ms, error, ""))
             .collect();
-        let tapped = self.shared.tap.as_ref().map(|_| snapshot.events.clone());
-        let report = {
+        let mut changed = 0u64;
+        let mut events = snapshot.events.into_iter().peekable();
+        while events.peek().is_some() || !bad.is_empty() {
+            let chunk: Vec<Event> = events.by_ref().take(SNAPSHOT_CHUNK).collect();
+            let tapped = self.shared.tap.as_ref().map(|_| chunk.clone());
+            let report = self
+                .shared
+                .store
+                .write()
+                .apply_snapshot(chunk, std::mem::take(&mut bad), mark);
+            changed += report.changed() as u64;
+            self.tap_changed(tapped, &report.outcomes, Origin::Resync).await;
+        }
+        {
             let mut store = self.shared.store.write();
-            let report = store.apply_snapshot(snapshot.events, bad, mark);
             store.resync.last_ok_ms = Some(received_ms);
             store.resync.rows = rows;
-            store.resync.changed = report.changed() as u64;
+            store.resync.changed = changed;
             store.resync.error = None;
             if let Some(profile) = snapshot.profile {
                 store.session.profile = Some(profile);
             }
-            report
-        };
+        }
         (self.shared.repaint)();
-        tracing::info!(rows, changed = report.changed(), "resynced from REST");
-        self.tap_changed(tapped, &report.outcomes, Origin::Resync).await;
-        (rows, report.changed() as u64)
+        tracing::info!(rows, changed, "resynced from REST");
+        (rows, changed)
     }
 }
