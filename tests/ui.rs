@@ -403,3 +403,48 @@ fn a_failed_feed_shows_a_banner_and_comes_back() {
     ));
     drop(world.runtime);
 }
+
+/// A price alert as the server sends it.
+fn alert(n: usize) -> String {
+    format!(
+        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","value":{n}.0,"time_epoch":1766551774,"status":1}}}}"#
+    )
+}
+
+#[test]
+fn the_general_tab_keeps_the_open_message_open_as_new_ones_arrive() {
+    let runtime = runtime();
+    let sim = runtime.block_on(start_sim(day(33, 10, None)));
+    let running = runtime.block_on(async { start_feed(feed_config(&sim)) });
+    let world = World {
+        runtime,
+        sim,
+        running,
+    };
+    let mut harness = harness(&world);
+    step_until(&mut harness, "connected", |h| has(h, "• Connected"));
+    world.sim.handle().replay((0..500).map(alert).collect());
+    step_until(&mut harness, "alerts kept", |_| {
+        world.running.store.read().general().len() == 500
+    });
+    harness.get_by_role_and_label(Role::Button, "General").click();
+    step_until(&mut harness, "the newest alert", |h| has(h, "NIFTY above 499"));
+    // Only what is in sight is laid out: the oldest alerts are not.
+    assert!(!has(&harness, "NIFTY above 0"), "every row was laid out");
+    harness.get_all_by_label("Raw JSON").next().unwrap().click();
+    step_until(&mut harness, "the raw JSON", |h| {
+        has_text(h, "\"alert_id\": \"499\"")
+    });
+    // New messages push the open one down; it stays open.
+    world.sim.handle().replay((500..510).map(alert).collect());
+    step_until(&mut harness, "the new alerts", |h| has(h, "NIFTY above 509"));
+    assert!(
+        has_text(&harness, "\"alert_id\": \"499\""),
+        "the open message closed"
+    );
+    assert!(
+        !has_text(&harness, "\"alert_id\": \"509\""),
+        "another message opened"
+    );
+    drop(world.runtime);
+}

@@ -67,6 +67,10 @@ impl TradeKey {
 pub struct GeneralEntry {
     pub event: GeneralEvent,
     pub received_ms: i64,
+    /// The one-line summary, worked out once when the message arrived.
+    pub summary: String,
+    /// The message's number in the day (rises by one a message): how a view holds on to it.
+    pub seq: u64,
 }
 
 /// A trade and when it arrived.
@@ -249,7 +253,14 @@ impl Store {
                 if self.general.len() >= self.config.max_general {
                     self.general.pop_front();
                 }
-                self.general.push_back(GeneralEntry { event, received_ms });
+                let seq = self.general.back().map_or(0, |last| last.seq + 1);
+                let summary = event.summary();
+                self.general.push_back(GeneralEntry {
+                    event,
+                    received_ms,
+                    summary,
+                    seq,
+                });
                 Outcome::New
             }
         }
@@ -373,6 +384,13 @@ impl Store {
     /// Oldest first.
     pub fn general(&self) -> impl DoubleEndedIterator<Item = &GeneralEntry> + ExactSizeIterator {
         self.general.iter()
+    }
+
+    /// The general message numbered `seq`, if it is still kept.
+    pub fn general_entry(&self, seq: u64) -> Option<&GeneralEntry> {
+        let first = self.general.front()?.seq;
+        let index = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.general.get(index)
     }
 
     /// Rises with each applied batch: views cache sorted rows per version.
