@@ -13,7 +13,6 @@ use crate::fyers::model::GeneralKind;
 use crate::store::Store;
 
 const ROW_HEIGHT: f32 = 22.0;
-const JSON_LINE_HEIGHT: f32 = 14.0;
 
 #[derive(Debug, Default)]
 pub struct GeneralView {
@@ -64,12 +63,13 @@ impl GeneralView {
             });
         }
         let raw_lines = self.raw.as_ref().map_or(0, |(_, raw)| raw.lines().count());
+        let json_line = ui.text_style_height(&egui::TextStyle::Monospace) + 1.0;
         let heights: Vec<f32> = self
             .rows
             .rows
             .iter()
             .map(|seq| match self.expanded {
-                Some(open) if open == *seq => ROW_HEIGHT + raw_lines as f32 * JSON_LINE_HEIGHT + 8.0,
+                Some(open) if open == *seq => ROW_HEIGHT + raw_lines as f32 * json_line + 8.0,
                 _ => ROW_HEIGHT,
             })
             .collect();
@@ -111,7 +111,8 @@ impl GeneralView {
                         ui.vertical(|ui| {
                             ui.label(&entry.summary);
                             if open && let Some((_, raw)) = &self.raw {
-                                ui.label(RichText::new(raw).monospace());
+                                // Every line of it: table cells truncate labels to one line.
+                                ui.add(egui::Label::new(RichText::new(raw).monospace()).wrap());
                             }
                         });
                     });
