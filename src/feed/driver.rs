@@ -193,9 +193,7 @@ impl Driver<'_> {
             expires_at,
             ..SessionInfo::default()
         };
-        // An absurd `exp` (far past or far future) saturates instead of overflowing.
-        let left_ms = expires_at?.saturating_mul(1000).saturating_sub(now_ms());
-        Instant::now().checked_add(Duration::from_millis(left_ms.max(0) as u64))
+        expiry_instant(Instant::now(), now_ms(), expires_at?)
     }
 
     /// Carries out the core's decisions; what they lead to (a failed send) goes back to the core.
@@ -387,5 +385,35 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+/// When a token whose JWT says `exp_secs` dies, on the monotonic clock: an absurd `exp` (far past
+/// or far future) saturates instead of overflowing; one too far to say is `None` (never).
+fn expiry_instant(now: Instant, now_ms: i64, exp_secs: i64) -> Option<Instant> {
+    let left_ms = exp_secs.saturating_mul(1000).saturating_sub(now_ms);
+    now.checked_add(Duration::from_millis(left_ms.max(0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_exp_gives_an_instant_or_never() {
+        let now = Instant::now();
+        let now_ms = 1_796_000_000_000;
+        let cases = [
+            (1_796_000_060, Some(Duration::from_secs(60))),
+            (1_795_000_000, Some(Duration::ZERO)),
+            (0, Some(Duration::ZERO)),
+            (i64::MIN, Some(Duration::ZERO)),
+        ];
+        for (exp, left) in cases {
+            assert_eq!(expiry_instant(now, now_ms, exp).map(|at| at - now), left, "{exp}");
+        }
+        // Far future: whatever the platform's Instant can hold, no panic.
+        let _ = expiry_instant(now, now_ms, i64::MAX);
+        let _ = expiry_instant(now, i64::MIN, i64::MAX);
     }
 }

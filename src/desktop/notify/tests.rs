@@ -821,3 +821,33 @@ async fn a_broken_desktop_does_not_stop_the_task() {
         .unwrap()
         .unwrap();
 }
+
+/// Quantities and prices from the network are not trusted to be sane: the extremes of i64 and
+/// f64 in fills make notifications (or none), never an overflow panic.
+#[test]
+fn hostile_fill_quantities_do_not_panic() {
+    let mut notifier = Notifier::new(WINDOW);
+    let t0 = Instant::now();
+    let extremes = [i64::MIN, -1, 0, 1, i64::MAX];
+    for (n, (filled, qty)) in extremes
+        .iter()
+        .flat_map(|filled| extremes.iter().map(move |qty| (*filled, *qty)))
+        .enumerate()
+    {
+        let id = format!("x{}", n % 3);
+        for status in [OrderStatus::Pending, OrderStatus::Filled, OrderStatus::Cancelled] {
+            let order = Order {
+                id: id.as_str().into(),
+                qty: Some(qty),
+                filled_qty: Some(filled),
+                remaining_qty: Some(qty.wrapping_sub(filled)),
+                traded_price: Some(if n % 2 == 0 { f64::MAX } else { f64::MIN_POSITIVE }),
+                status: Some(status),
+                ..Order::default()
+            };
+            notifier.observe(&socket([order]), t0);
+        }
+    }
+    let shown = run_until(&mut notifier, t0 + WINDOW * 2, &NotificationSettings::default());
+    assert!(!shown.is_empty());
+}
