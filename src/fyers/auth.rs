@@ -115,6 +115,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_header_is_marked_sensitive() {
+        let auth = Authorization::parse("XYZ123ABC-100:eyJ0eXAiSECRET").unwrap();
+        let header = auth.header_value().unwrap();
+        assert!(header.is_sensitive());
+        assert!(!format!("{header:?}").contains("SECRET"), "{header:?}");
+    }
+
+    #[test]
     fn never_shows_the_token() {
         let auth = Authorization::parse("XYZ123ABC-100:eyJ0eXAiSECRET").unwrap();
         assert_eq!(auth.app_id(), "XYZ123ABC-100");
