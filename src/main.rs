@@ -4,21 +4,20 @@
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
+mod cli;
 mod login;
 mod window;
 
+use cli::{Cli, ConnectArgs, HeadlessArgs, Mode, SimArgs};
+
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 use orderwatch::account::Stored;
 use orderwatch::config::{SavedAccount, Settings};
-use orderwatch::feed::{FeedConfig, FeedFault};
+use orderwatch::feed::FeedConfig;
 use orderwatch::fyers::auth::Authorization;
-use orderwatch::fyers::rest::FYERS_REST_URL;
-use orderwatch::fyers::socket::FYERS_SOCKET_URL;
 use orderwatch::headless::{self, HeadlessError, HeadlessOptions, OutputLimits};
 use orderwatch::secrets::{Vault, off_runtime};
 use orderwatch::sim::{DayConfig, Sim, SimConfig};
@@ -26,166 +25,12 @@ use orderwatch::sim::{DayConfig, Sim, SimConfig};
 /// Steps the demo plays before the window shows: about an hour of the trading day.
 const DEMO_WARMUP_STEPS: u64 = 1_200;
 
-const VERSION: &str = concat!(
+pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("ORDERWATCH_GIT_COMMIT"),
     ")"
 );
-
-#[derive(Parser)]
-#[command(name = "orderwatch", version = VERSION, about = "A live monitor for a Fyers trading account")]
-struct Cli {
-    #[command(flatten)]
-    connect: ConnectArgs,
-    /// Open hidden in the tray (as launch at login does).
-    #[arg(long, alias = "minimized")]
-    minimised: bool,
-    #[command(subcommand)]
-    mode: Option<Mode>,
-}
-
-/// Where the stream comes from.
-#[derive(Args)]
-struct ConnectArgs {
-    /// Run on the built-in exchange simulator instead of a Fyers account.
-    #[arg(long)]
-    demo: bool,
-    /// Steps per second of the demo simulator (0: as fast as possible).
-    #[arg(long, default_value_t = 4.0, value_parser = parse_rate)]
-    rate: f64,
-    #[arg(long, default_value = FYERS_SOCKET_URL)]
-    socket_url: String,
-    #[arg(long, default_value = FYERS_REST_URL)]
-    rest_url: String,
-    /// APP_ID:ACCESS_TOKEN, as the Fyers SDKs take it; `-` reads it from standard input. Any local
-    /// user can read a command line: prefer `-`, --access-token-file, or the environment variable.
-    #[arg(long, env = "ORDERWATCH_ACCESS_TOKEN", hide_env_values = true)]
-    access_token: Option<String>,
-    /// A file holding APP_ID:ACCESS_TOKEN (keep it readable only by you).
-    #[arg(long, value_name = "PATH")]
-    access_token_file: Option<std::path::PathBuf>,
-    /// Fault injection for tests: the feed panics after applying this many socket batches.
-    #[arg(long, hide = true)]
-    fault_feed_panic_after: Option<u64>,
-}
-
-impl ConnectArgs {
-    /// Whether a token was given at all (a file, standard input, the option or the environment).
-    fn has_token(&self) -> bool {
-        self.access_token.is_some() || self.access_token_file.is_some()
-    }
-
-    /// The token from where it was given: the file, standard input (`-`), the option or the
-    /// environment, in that order.
-    fn token(&self) -> Result<Option<String>, String> {
-        let token = if let Some(path) = &self.access_token_file {
-            std::fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?
-        } else if self.access_token.as_deref() == Some("-") {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|err| format!("cannot read the token from standard input: {err}"))?;
-            line
-        } else {
-            return Ok(self.access_token.clone());
-        };
-        let token = token.trim();
-        if token.is_empty() {
-            return Err("the access token given is empty".to_owned());
-        }
-        Ok(Some(token.to_owned()))
-    }
-
-    fn fault(&self) -> Option<FeedFault> {
-        self.fault_feed_panic_after.map(FeedFault::PanicAfterBatches)
-    }
-}
-
-#[derive(Subcommand)]
-enum Mode {
-    /// No window: stream every event as one JSON line on stdout.
-    Headless(HeadlessArgs),
-    /// Run the exchange simulator alone, for other clients and manual testing.
-    Sim(SimArgs),
-    /// Log in to Fyers (browser, or --auth-code) and keep the token in the OS keychain.
-    Login(login::LoginArgs),
-    /// End the saved session and remove its secrets from the keychain.
-    Logout(login::LogoutArgs),
-    /// Put Orderwatch in the application menu (desktop entry and icons in the XDG data dir).
-    InstallDesktop(InstallArgs),
-}
-
-#[derive(Args)]
-struct InstallArgs {
-    /// Remove the desktop entry and icons instead.
-    #[arg(long)]
-    remove: bool,
-}
-
-#[derive(Args)]
-struct HeadlessArgs {
-    #[command(flatten)]
-    connect: ConnectArgs,
-    /// Event types, comma separated.
-    #[arg(long, default_value = "OnOrders,OnTrades,OnPositions,OnGeneral")]
-    events: String,
-    /// Exit after this many data events.
-    #[arg(long)]
-    exit_after: Option<u64>,
-    /// Exit when no data event arrived for this many seconds.
-    #[arg(long, value_parser = parse_idle_exit)]
-    idle_exit: Option<Duration>,
-    /// Give up when standard output takes no line for this many seconds (a reader that stopped).
-    #[arg(long, value_parser = parse_idle_exit, default_value = "60", hide = true)]
-    output_stall: Duration,
-}
-
-#[derive(Args)]
-struct SimArgs {
-    #[arg(long, default_value = "127.0.0.1:8765")]
-    addr: SocketAddr,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Steps per second (0: as fast as clients read).
-    #[arg(long, default_value_t = 4.0, value_parser = parse_rate)]
-    rate: f64,
-    /// End the day after this many steps.
-    #[arg(long)]
-    steps: Option<u64>,
-}
-
-/// The simulator's speed: 0 (as fast as the readers go) or 0.001 to 100,000 steps a second.
-fn parse_rate(text: &str) -> Result<f64, String> {
-    const MAX: f64 = 100_000.0;
-    let rate: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number"))?;
-    if rate == 0.0 || (0.001..=MAX).contains(&rate) {
-        Ok(rate)
-    } else {
-        Err(format!(
-            "{text} steps/s is out of range: use 0 (as fast as possible) or 0.001 to {MAX}"
-        ))
-    }
-}
-
-/// A quiet time: more than 0 and at most a week, in seconds.
-fn parse_idle_exit(text: &str) -> Result<Duration, String> {
-    const WEEK_SECS: f64 = 7.0 * 86_400.0;
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if secs > 0.0 && secs <= WEEK_SECS {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        Err(format!(
-            "{text} s is out of range: use more than 0 and at most {WEEK_SECS} (a week)"
-        ))
-    }
-}
 
 fn main() -> ExitCode {
     attach_console();

@@ -4,6 +4,7 @@
 mod orders;
 mod pnl;
 mod status;
+mod trades;
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -20,6 +21,7 @@ pub use status::{
     BadFrame, ConnectionNote, ConnectionState, FeedStatus, KindCount, RateMeter, ResyncStatus,
     SESSION_EXPIRED, SessionInfo, Subscriptions, age,
 };
+pub use trades::TradeKey;
 
 /// Caps that keep a long day's memory bounded.
 #[derive(Debug, Clone)]
@@ -41,23 +43,6 @@ impl Default for StoreConfig {
             max_general: 1_000,
             max_bad_frames_kept: 20,
             max_connection_notes: 200,
-        }
-    }
-}
-
-/// What tells two fills apart: their order's number and their trade number. A trade number alone
-/// is not enough: two orders (or two exchanges) may each have a fill numbered the same.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TradeKey {
-    pub order_number: Text,
-    pub trade_number: Text,
-}
-
-impl TradeKey {
-    pub fn of(trade: &Trade) -> Self {
-        Self {
-            order_number: trade.order_number.clone().unwrap_or_default(),
-            trade_number: trade.trade_number.clone(),
         }
     }
 }
@@ -266,28 +251,6 @@ impl Store {
         }
     }
 
-    fn apply_trade(&mut self, trade: Trade, received_ms: i64) -> Outcome {
-        let key = TradeKey::of(&trade);
-        if self.trades.contains_key(&key) || self.evicted_trades.contains(&key) {
-            return Outcome::Duplicate;
-        }
-        self.traded_value += trade.trade_value.unwrap_or(0.0);
-        self.trades.insert(key, TradeEntry { trade, received_ms });
-        if self.trades.len() > self.config.max_trades {
-            // Oldest first, by a twentieth of the cap at a time: the shift is a pass over them all.
-            let drop =
-                self.trades.len() - self.config.max_trades + self.config.max_trades / orders::TRIM_SHARE;
-            let dropped = self.trades.drain(..drop.min(self.trades.len()));
-            self.evicted_trades.extend(dropped.map(|(key, _)| key));
-            let most = orders::tombstones_for(self.config.max_trades);
-            if self.evicted_trades.len() > most {
-                let excess = self.evicted_trades.len() - most + most / orders::TRIM_SHARE;
-                self.evicted_trades.drain(..excess.min(self.evicted_trades.len()));
-            }
-        }
-        Outcome::New
-    }
-
     fn apply_position(&mut self, position: Position, origin: Origin, updated_ms: i64, batch: u64) -> Outcome {
         let socket_batch = if origin == Origin::Socket { batch } else { 0 };
         match self.positions.get_mut(&position.id) {
@@ -363,14 +326,6 @@ impl Store {
 
     pub fn count(&self, kind: EventKind) -> KindCount {
         self.counts[kind.index()]
-    }
-
-    pub fn trades(&self) -> impl ExactSizeIterator<Item = &TradeEntry> {
-        self.trades.values()
-    }
-
-    pub fn trade(&self, key: &TradeKey) -> Option<&TradeEntry> {
-        self.trades.get(key)
     }
 
     pub fn positions(&self) -> impl ExactSizeIterator<Item = &PositionEntry> {
