@@ -1060,13 +1060,6 @@ async fn the_token_can_come_from_a_file_or_standard_input() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A price alert as the server sends it.
-fn alert(n: usize) -> String {
-    format!(
-        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","value":{n}.0,"time_epoch":1766551774,"status":1}}}}"#
-    )
-}
-
 /// A reader that stops reading for a while stops nothing else: the socket keeps being read and
 /// pinged (no reconnect), and when it reads again every line is there, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1087,7 +1080,8 @@ async fn a_slow_reader_stops_neither_the_pings_nor_the_stream() {
     .await;
     assert!(subscribed, "headless did not subscribe");
     // About 400 kB of lines: far more than a pipe holds while nobody reads it.
-    sim.handle().replay((0..ALERTS).map(alert).collect());
+    sim.handle()
+        .replay((0..ALERTS).map(common::price_alert).collect());
     let pings = || stats.stats().pings.load(std::sync::atomic::Ordering::SeqCst);
     let before = pings();
     let pinged = common::wait_until(Duration::from_secs(15), || pings() > before).await;
@@ -1138,7 +1132,7 @@ async fn a_reader_that_stopped_for_good_ends_the_run_with_an_error() {
     })
     .await;
     assert!(subscribed, "headless did not subscribe");
-    sim.handle().replay((0..3_000).map(alert).collect());
+    sim.handle().replay((0..3_000).map(common::price_alert).collect());
     let status = tokio::task::spawn_blocking(move || wait_bounded(&mut child, Instant::now()))
         .await
         .unwrap()

@@ -7,15 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
-use std::sync::Arc;
-
-use orderwatch::feed::{self, Command, FeedFault};
+use orderwatch::feed::{Command, FeedFault};
 use orderwatch::fyers::auth::Authorization;
 use orderwatch::fyers::model::EventKind;
 use orderwatch::sim::Fault;
 use orderwatch::store::ConnectionState;
-use orderwatch::store::{Store, StoreConfig};
-use parking_lot::RwLock;
+use orderwatch::store::StoreConfig;
 
 const ALL: [EventKind; 4] = EventKind::ALL;
 
@@ -409,28 +406,17 @@ async fn the_event_stream_carries_no_duplicates_and_no_regressions() {
     );
 }
 
-/// A price alert as the server sends it; `n` is its id.
-fn price_alert(n: usize) -> String {
-    format!(
-        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","comparison_type":"LTP","condition":"GT","value":{n}.0,"ltp":{n}.5,"time_epoch":1766551774,"status":1}}}}"#
-    )
-}
-
 /// Every frame read before a connection ends is applied, whatever ended it. Price alerts have no
 /// REST book: one dropped at a token renewal would be lost for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn price_alerts_in_flight_at_token_renewals_all_arrive_in_order() {
     let sim = start_sim(day(21, 10, None)).await;
-    let store = Arc::new(RwLock::new(Store::new(StoreConfig {
+    let caps = StoreConfig {
         max_general: 1_000_000,
         ..StoreConfig::default()
-    })));
-    let (handle, _task) = feed::spawn(feed_config(&sim), store.clone(), Box::new(|| {}), None);
-    let running = Running {
-        store: store.clone(),
-        handle,
-        task: tokio::spawn(async {}),
     };
+    let running = start_feed_with(feed_config(&sim), caps);
+    let store = running.store.clone();
     wait_subscribed(&running, &ALL).await;
     let sim_handle = sim.handle();
     let stats = sim_handle.stats();
@@ -537,17 +523,13 @@ async fn a_failed_feed_is_reported_and_restarted_and_loses_nothing() {
 async fn at_the_caps_nothing_regresses_resurrects_or_counts_twice() {
     use orderwatch::fyers::model::{Event, OrderStatus};
     let sim = start_sim(day(23, 12_000, Some(4_000.0))).await;
-    let store = Arc::new(RwLock::new(Store::new(StoreConfig {
+    let caps = StoreConfig {
         max_orders: 100,
         max_trades: 100,
         ..StoreConfig::default()
-    })));
-    let (handle, _task) = feed::spawn(feed_config(&sim), store.clone(), Box::new(|| {}), None);
-    let running = Running {
-        store: store.clone(),
-        handle,
-        task: tokio::spawn(async {}),
     };
+    let running = start_feed_with(feed_config(&sim), caps);
+    let store = running.store.clone();
     wait_subscribed(&running, &ALL).await;
     sim.handle().resume();
     for round in 0..5 {

@@ -404,13 +404,6 @@ fn a_failed_feed_shows_a_banner_and_comes_back() {
     drop(world.runtime);
 }
 
-/// A price alert as the server sends it.
-fn alert(n: usize) -> String {
-    format!(
-        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","value":{n}.0,"time_epoch":1766551774,"status":1}}}}"#
-    )
-}
-
 #[test]
 fn the_general_tab_keeps_the_open_message_open_as_new_ones_arrive() {
     let runtime = runtime();
@@ -423,7 +416,7 @@ fn the_general_tab_keeps_the_open_message_open_as_new_ones_arrive() {
     };
     let mut harness = harness(&world);
     step_until(&mut harness, "connected", |h| has(h, "• Connected"));
-    world.sim.handle().replay((0..500).map(alert).collect());
+    world.sim.handle().replay((0..500).map(price_alert).collect());
     step_until(&mut harness, "alerts kept", |_| {
         world.running.store.read().general().len() == 500
     });
@@ -436,7 +429,7 @@ fn the_general_tab_keeps_the_open_message_open_as_new_ones_arrive() {
         has_text(h, "\"alert_id\": \"499\"")
     });
     // New messages push the open one down; it stays open.
-    world.sim.handle().replay((500..510).map(alert).collect());
+    world.sim.handle().replay((500..510).map(price_alert).collect());
     step_until(&mut harness, "the new alerts", |h| has(h, "NIFTY above 509"));
     assert!(
         has_text(&harness, "\"alert_id\": \"499\""),

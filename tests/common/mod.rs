@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use orderwatch::feed::{self, Backoff, FeedConfig, FeedHandle, SharedStore, Timing};
 use orderwatch::fyers::model::{Event, EventKind};
 use orderwatch::sim::{Book, DayConfig, Sim, SimConfig};
-use orderwatch::store::Store;
+use orderwatch::store::{Store, StoreConfig};
 use parking_lot::RwLock;
 use serde_json::Value;
 
@@ -66,9 +66,21 @@ pub struct Running {
 }
 
 pub fn start_feed(config: FeedConfig) -> Running {
-    let store = Arc::new(RwLock::new(Store::default()));
+    start_feed_with(config, StoreConfig::default())
+}
+
+/// A feed on a store with these caps.
+pub fn start_feed_with(config: FeedConfig, caps: StoreConfig) -> Running {
+    let store = Arc::new(RwLock::new(Store::new(caps)));
     let (handle, task) = feed::spawn(config, store.clone(), Box::new(|| {}), None);
     Running { store, handle, task }
+}
+
+/// A price alert as the server sends it; `n` is its id.
+pub fn price_alert(n: usize) -> String {
+    format!(
+        r#"{{"s":"ok","pricealerts":{{"alert_id":"{n}","name":"NIFTY above {n}","symbol":"NSE:NIFTY50-INDEX","comparison_type":"LTP","condition":"GT","value":{n}.0,"ltp":{n}.5,"time_epoch":1766551774,"status":1}}}}"#
+    )
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
