@@ -29,6 +29,9 @@ pub const MAX_BATCH: usize = 4096;
 /// Bad frames are logged at most this often (they are all counted and kept in the store).
 const BAD_FRAME_LOG_EVERY: Duration = Duration::from_secs(10);
 
+/// Socket batches read in a row before timers and resyncs get a turn.
+const READS_BEFORE_A_TURN: u32 = 16;
+
 /// How long a closing connection may take to hand over what the server already sent.
 const DRAIN_FOR: Duration = Duration::from_secs(2);
 
@@ -57,6 +60,8 @@ struct Driver<'a> {
     opening: Option<Opening>,
     resyncs: (mpsc::Sender<ResyncDone>, mpsc::Receiver<ResyncDone>),
     socket_batches: u64,
+    /// Socket batches read since anything else had a turn.
+    reads_in_a_row: u32,
     bad_frames_unlogged: u64,
     bad_frames_logged_at: Option<Instant>,
 }
@@ -78,6 +83,7 @@ pub(super) async fn run(shared: Context<'_>, commands: &mut Commands) {
         opening: None,
         resyncs: mpsc::channel(4),
         socket_batches: 0,
+        reads_in_a_row: 0,
         bad_frames_unlogged: 0,
         bad_frames_logged_at: None,
     };
@@ -107,6 +113,7 @@ impl Driver<'_> {
     async fn next_input(&mut self, commands: &mut Commands) -> Option<Input> {
         loop {
             let deadline = self.core.next_deadline();
+            let fair = self.reads_in_a_row < READS_BEFORE_A_TURN;
             let Self {
                 socket,
                 opening,
@@ -133,7 +140,10 @@ impl Driver<'_> {
                         None => continue,
                     }
                 }
-                read = read_batch(socket.as_mut().map(|(_, stream)| stream)), if socket.is_some() => {
+                // Frames first, so a late timer never judges a socket whose frames are waiting;
+                // but a socket that is always ready (a flood) gives the rest a turn now and then.
+                read = read_batch(socket.as_mut().map(|(_, stream)| stream)), if socket.is_some() && fair => {
+                    self.reads_in_a_row += 1;
                     let (messages, end) = read;
                     let (count, acks) = self.apply_frames(messages).await;
                     if let Some(reason) = end {
@@ -151,7 +161,15 @@ impl Driver<'_> {
                 }
                 Some(done) = resyncs.1.recv() => self.merge(done).await,
                 () = sleep_until(deadline), if deadline.is_some() => Input::Tick,
+                // Nothing else was ready: back to reading.
+                () = std::future::ready(()), if !fair => {
+                    self.reads_in_a_row = 0;
+                    continue;
+                }
             };
+            if !matches!(input, Input::Frames { .. }) {
+                self.reads_in_a_row = 0;
+            }
             return Some(input);
         }
     }
