@@ -1070,15 +1070,7 @@ async fn a_slow_reader_stops_neither_the_pings_nor_the_stream() {
     let mut child = command.spawn().expect("the binary starts");
     let stderr = drain(child.stderr.take().unwrap());
     let stats = sim.handle();
-    let subscribed = common::wait_until(Duration::from_secs(10), || {
-        stats
-            .stats()
-            .subscribe_messages
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > 0
-    })
-    .await;
-    assert!(subscribed, "headless did not subscribe");
+    wait_for_subscribe(&sim).await;
     // About 400 kB of lines: far more than a pipe holds while nobody reads it.
     sim.handle()
         .replay((0..ALERTS).map(common::price_alert).collect());
@@ -1122,6 +1114,19 @@ async fn a_reader_that_stopped_for_good_ends_the_run_with_an_error() {
     let mut child = command.spawn().expect("the binary starts");
     let stderr = drain(child.stderr.take().unwrap());
     let _stdout = child.stdout.take();
+    wait_for_subscribe(&sim).await;
+    sim.handle().replay((0..3_000).map(common::price_alert).collect());
+    let status = tokio::task::spawn_blocking(move || wait_bounded(&mut child, Instant::now()))
+        .await
+        .unwrap()
+        .expect("headless ends by itself");
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("standard output is not being read"), "{stderr}");
+}
+
+/// Waits until headless has sent its subscribe message to `sim`.
+async fn wait_for_subscribe(sim: &Sim) {
     let handle = sim.handle();
     let subscribed = common::wait_until(Duration::from_secs(10), || {
         handle
@@ -1132,12 +1137,4 @@ async fn a_reader_that_stopped_for_good_ends_the_run_with_an_error() {
     })
     .await;
     assert!(subscribed, "headless did not subscribe");
-    sim.handle().replay((0..3_000).map(common::price_alert).collect());
-    let status = tokio::task::spawn_blocking(move || wait_bounded(&mut child, Instant::now()))
-        .await
-        .unwrap()
-        .expect("headless ends by itself");
-    let stderr = stderr.join().unwrap();
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("standard output is not being read"), "{stderr}");
 }

@@ -156,12 +156,7 @@ async fn a_stalled_connection_is_detected_and_replaced() {
     })
     .await;
     assert!(replaced, "state: {:?}", running.store.read().connection);
-    let log: Vec<String> = running
-        .store
-        .read()
-        .connection_log()
-        .map(|note| note.text.clone())
-        .collect();
+    let log = connection_log(&running);
     assert!(
         log.iter().any(|note| note.contains("no frame or pong")),
         "{log:#?}"
@@ -498,12 +493,7 @@ async fn a_failed_feed_is_reported_and_restarted_and_loses_nothing() {
     assert!(failed, "the injected fault did not fire");
     let reason = running.store.read().feed_failures().1.map(str::to_owned);
     assert!(reason.is_some_and(|reason| reason.contains("fault injected")));
-    let log: Vec<String> = running
-        .store
-        .read()
-        .connection_log()
-        .map(|note| note.text.clone())
-        .collect();
+    let log = connection_log(&running);
     assert!(
         log.iter()
             .any(|note| note.starts_with("the feed failed") && note.contains("restarting in")),
@@ -602,4 +592,14 @@ async fn at_the_caps_nothing_regresses_resurrects_or_counts_twice() {
         (value - traded).abs() < 0.01 * book.trades.len() as f64,
         "traded value {value} against the exchange's {traded}"
     );
+}
+
+/// The connection log's lines, oldest first.
+fn connection_log(running: &Running) -> Vec<String> {
+    running
+        .store
+        .read()
+        .connection_log()
+        .map(|note| note.text.clone())
+        .collect()
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -21,7 +21,7 @@ use crate::fyers::login::token_expiry;
 use crate::fyers::model::Event;
 use crate::fyers::rest::RestClient;
 use crate::fyers::socket::{self, Socket, SocketError};
-use crate::store::{FeedStatus, Origin, Outcome, SessionInfo, now_ms};
+use crate::store::{FeedStatus, Origin, Outcome, SessionInfo, Store, Subscriptions, now_ms};
 
 /// Frames taken from the socket per batch, and per write lock, at most.
 pub const MAX_BATCH: usize = 4096;
@@ -36,6 +36,9 @@ const READS_BEFORE_A_TURN: u32 = 16;
 const DRAIN_FOR: Duration = Duration::from_secs(2);
 
 mod rest;
+mod wait;
+
+use wait::{expiry_instant, read_batch, sleep_until};
 
 use rest::ResyncDone;
 
@@ -194,8 +197,7 @@ impl Driver<'_> {
                 expires_at: self.take_token(auth),
             },
             Command::MarkSeen(kind) => {
-                self.shared.store.write().mark_seen(kind);
-                (self.shared.repaint)();
+                self.write(|store| store.mark_seen(kind));
                 return None;
             }
             Command::Shutdown => Input::Request(Request::Shutdown),
@@ -233,29 +235,23 @@ impl Driver<'_> {
                     None
                 }
                 Effect::Subscriptions { wanted, acknowledged } => {
-                    let mut store = self.shared.store.write();
-                    store.subscriptions.wanted = wanted;
-                    store.subscriptions.acknowledged = acknowledged;
-                    drop(store);
-                    (self.shared.repaint)();
+                    self.write(|store| store.subscriptions = Subscriptions { wanted, acknowledged });
                     None
                 }
                 Effect::ResyncFailed { error, retry_in } => {
                     tracing::warn!(%error, retry_in_ms = retry_in.as_millis() as u64, "REST resync failed");
-                    let mut store = self.shared.store.write();
-                    store.resync.error =
-                        Some(format!("{error}; retrying in {:.0} s", retry_in.as_secs_f64()));
-                    store.resync.failures += 1;
-                    drop(store);
-                    (self.shared.repaint)();
+                    let shown = format!("{error}; retrying in {:.0} s", retry_in.as_secs_f64());
+                    self.write(|store| {
+                        store.resync.error = Some(shown);
+                        store.resync.failures += 1;
+                    });
                     None
                 }
                 Effect::Session { ending_soon, expired } => {
-                    let mut store = self.shared.store.write();
-                    store.session.ending_soon = ending_soon;
-                    store.session.expired = expired;
-                    drop(store);
-                    (self.shared.repaint)();
+                    self.write(|store| {
+                        store.session.ending_soon = ending_soon;
+                        store.session.expired = expired;
+                    });
                     None
                 }
                 Effect::Status(status) => {
@@ -269,6 +265,12 @@ impl Driver<'_> {
             }
         }
         std::ops::ControlFlow::Continue(())
+    }
+
+    /// One small change to the store under its lock, then a repaint.
+    fn write(&self, change: impl FnOnce(&mut Store)) {
+        change(&mut self.shared.store.write());
+        (self.shared.repaint)();
     }
 
     fn open(&mut self) {
@@ -374,64 +376,5 @@ pub(super) async fn report(shared: &Context<'_>, status: FeedStatus) {
     (shared.repaint)();
     if let Some(tap) = shared.tap {
         let _ = tap.send(Tap::Status(status)).await;
-    }
-}
-
-/// Takes every frame already waiting (at least one, at most `MAX_BATCH`), and how the socket ended
-/// if it did. Cancel-safe: nothing is taken before the first frame arrives, nothing awaited after.
-async fn read_batch(stream: Option<&mut Stream>) -> (Vec<Message>, Option<String>) {
-    let Some(stream) = stream else {
-        return std::future::pending().await;
-    };
-    let mut messages = Vec::new();
-    let mut end = None;
-    let mut next = Some(stream.next().await);
-    while let Some(message) = next.take() {
-        match message {
-            Some(Ok(message)) => messages.push(message),
-            Some(Err(err)) => end = Some(format!("socket error: {err}")),
-            None => end = Some("closed by the server".to_owned()),
-        }
-        if end.is_none() && messages.len() < MAX_BATCH {
-            next = stream.next().now_or_never();
-        }
-    }
-    (messages, end)
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// When a token whose JWT says `exp_secs` dies, on the monotonic clock: an absurd `exp` (far past
-/// or far future) saturates instead of overflowing; one too far to say is `None` (never).
-fn expiry_instant(now: Instant, now_ms: i64, exp_secs: i64) -> Option<Instant> {
-    let left_ms = exp_secs.saturating_mul(1000).saturating_sub(now_ms);
-    now.checked_add(Duration::from_millis(left_ms.max(0) as u64))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn any_exp_gives_an_instant_or_never() {
-        let now = Instant::now();
-        let now_ms = 1_796_000_000_000;
-        let cases = [
-            (1_796_000_060, Some(Duration::from_secs(60))),
-            (1_795_000_000, Some(Duration::ZERO)),
-            (0, Some(Duration::ZERO)),
-            (i64::MIN, Some(Duration::ZERO)),
-        ];
-        for (exp, left) in cases {
-            assert_eq!(expiry_instant(now, now_ms, exp).map(|at| at - now), left, "{exp}");
-        }
-        // Far future: whatever the platform's Instant can hold, no panic.
-        let _ = expiry_instant(now, now_ms, i64::MAX);
-        let _ = expiry_instant(now, i64::MIN, i64::MAX);
     }
 }
