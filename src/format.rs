@@ -73,6 +73,16 @@ pub fn date_time(epoch_secs: i64) -> String {
     )
 }
 
+/// `2026-12-01T14:35:29.123+05:30`: a moment in IST, to the millisecond, for files.
+pub fn iso_time(at_ms: i64) -> String {
+    ist()
+        .timestamp_millis_opt(at_ms)
+        .single()
+        .map_or_else(String::new, |time| {
+            time.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+        })
+}
+
 /// `12 s`, `4 min 05 s`, `3 h 12 min`.
 pub fn duration(seconds: u64) -> String {
     match seconds {

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod format;
 pub mod fyers;
 pub mod headless;
+pub mod journal;
 pub mod secrets;
 pub mod shell;
 pub mod sim;

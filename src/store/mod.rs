@@ -1,6 +1,7 @@
 //! The state the UI reads: orders, trades, positions and general messages as the feed last applied
 //! them, with the counters and connection health beside them. Only the feed writes it.
 
+mod day;
 mod orders;
 mod pnl;
 mod status;
@@ -15,6 +16,7 @@ type IndexSet<K> = indexmap::IndexSet<K, foldhash::fast::RandomState>;
 
 use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, Text, Trade};
 
+pub use day::{DAY_STARTS_IST_SECS, day_bounds_ms, day_label, session_ms, trading_day};
 pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, Progress, supersedes};
 pub use pnl::{Aggregates, PnlPoint};
 pub use status::{
@@ -80,6 +82,8 @@ pub struct BatchReport {
     /// One outcome per event, in order.
     pub outcomes: Vec<Outcome>,
     pub bad_frames: u64,
+    /// When the batch was applied (Unix ms): every event in it was received then.
+    pub received_ms: i64,
 }
 
 impl BatchReport {
@@ -91,6 +95,8 @@ impl BatchReport {
 #[derive(Debug, Clone)]
 pub struct Store {
     config: StoreConfig,
+    /// The trading day the data belongs to (`None` until the feed says).
+    day: Option<chrono::NaiveDate>,
     pub orders: OrderBook,
     trades: IndexMap<TradeKey, TradeEntry>,
     /// Trades dropped at the cap, so a resync or a late frame does not bring them back (or count
@@ -119,6 +125,14 @@ pub struct Store {
     last_feed_failure: Option<String>,
     connection_log: VecDeque<ConnectionNote>,
     pnl_history: VecDeque<PnlPoint>,
+}
+
+/// When a batch is applied: now, from the feed, or as recorded, from the journal (which does not
+/// count towards the live frame rate).
+#[derive(Debug, Clone, Copy)]
+enum Applied {
+    Live(i64),
+    Replayed(i64),
 }
 
 impl Default for Store {
@@ -162,6 +176,7 @@ impl Store {
             last_feed_failure: None,
             connection_log: VecDeque::new(),
             pnl_history: VecDeque::new(),
+            day: None,
             config,
         }
     }
@@ -174,7 +189,7 @@ impl Store {
         } else {
             0
         };
-        self.apply(events, bad, origin, batch)
+        self.apply(events, bad, origin, batch, Applied::Live(now_ms()))
     }
 
     /// Where a resync starts: pass it to `apply_snapshot` with the rows fetched from here on.
@@ -185,14 +200,92 @@ impl Store {
     /// Merges REST rows fetched since `mark`: rows for things the socket updated after `mark` are
     /// passed over (the socket is as new or newer), the rest follow the never-regress rules.
     pub fn apply_snapshot(&mut self, events: Vec<Event>, bad: Vec<BadFrame>, mark: u64) -> BatchReport {
-        self.apply(events, bad, Origin::Resync, mark)
+        self.apply(events, bad, Origin::Resync, mark, Applied::Live(now_ms()))
     }
 
-    fn apply(&mut self, events: Vec<Event>, bad: Vec<BadFrame>, origin: Origin, batch: u64) -> BatchReport {
-        let received_ms = now_ms();
+    /// Applies a batch recorded earlier (the journal's), as it was applied then: same order, same
+    /// time received. Socket batches count as they did; resync rows were recorded only when they
+    /// changed something, and merge after every socket batch recorded before them.
+    pub fn replay_batch(
+        &mut self,
+        events: Vec<Event>,
+        bad: Vec<BadFrame>,
+        origin: Origin,
+        received_ms: i64,
+    ) -> BatchReport {
+        let batch = match origin {
+            Origin::Socket => {
+                self.socket_batches += 1;
+                self.socket_batches
+            }
+            Origin::Resync => self.socket_batches,
+        };
+        self.apply(events, bad, origin, batch, Applied::Replayed(received_ms))
+    }
+
+    /// The trading day the data belongs to.
+    pub fn day(&self) -> Option<chrono::NaiveDate> {
+        self.day
+    }
+
+    /// Starts `day`: a new day starts empty (orders, trades, positions, messages, counters and the
+    /// P&L series are the old day's and stay in the journal); the connection, session and
+    /// subscriptions go on. The first day set on a new store keeps what it holds.
+    pub fn start_day(&mut self, day: chrono::NaiveDate) {
+        match self.day {
+            Some(current) if current == day => return,
+            Some(_) => {
+                let fresh = Self::new(self.config.clone());
+                let old = std::mem::replace(self, fresh);
+                self.connection = old.connection;
+                self.subscriptions = old.subscriptions;
+                self.resync = old.resync;
+                self.session = old.session;
+                self.reconnects = old.reconnects;
+                self.feed_failures = old.feed_failures;
+                self.last_feed_failure = old.last_feed_failure;
+                self.connection_log = old.connection_log;
+                // Views cache rows per version: the new day must not look like an old version.
+                self.version = old.version + 1;
+                self.log_connection_note(format!("A new trading day: {}", day::day_label(day)));
+            }
+            None => {}
+        }
+        self.day = Some(day);
+    }
+
+    /// A connection-log line written earlier (the journal's), at its time.
+    pub fn replay_note(&mut self, at_ms: i64, text: String) {
+        if self.connection_log.len() >= self.config.max_connection_notes {
+            self.connection_log.pop_front();
+        }
+        self.connection_log.push_back(ConnectionNote { at_ms, text });
+    }
+
+    /// After replaying a journal: what was restored is not "new" to the user.
+    pub fn mark_all_seen(&mut self) {
+        for count in &mut self.counts {
+            count.unseen = 0;
+        }
+        self.version += 1;
+    }
+
+    fn apply(
+        &mut self,
+        events: Vec<Event>,
+        bad: Vec<BadFrame>,
+        origin: Origin,
+        batch: u64,
+        applied: Applied,
+    ) -> BatchReport {
+        let (received_ms, live) = match applied {
+            Applied::Live(at_ms) => (at_ms, true),
+            Applied::Replayed(at_ms) => (at_ms, false),
+        };
         let mut report = BatchReport {
             outcomes: Vec::with_capacity(events.len()),
             bad_frames: 0,
+            received_ms,
         };
         let mut positions_changed = false;
         for event in events {
@@ -222,7 +315,9 @@ impl Store {
         let frames = report.outcomes.len() as u64 + report.bad_frames;
         if origin == Origin::Socket && frames > 0 {
             self.frames += frames;
-            self.rate.record(Instant::now(), frames);
+            if live {
+                self.rate.record(Instant::now(), frames);
+            }
             self.last_message_ms = Some(received_ms);
         }
         self.version += 1;

@@ -1,0 +1,347 @@
+//! The journal: every trading day on disk, in one SQLite database (WAL) a user can open with any
+//! SQLite tool. The feed records each applied batch here; on start the day is rebuilt from it;
+//! history and export read it.
+//!
+//! Writes happen on the journal's own thread, never under the store's lock: the feed hands each
+//! batch over through a bounded queue and goes on. A journal that falls behind (a slow or full
+//! disk) keeps retrying what it holds; what does not fit in the queue is counted, shown (banner,
+//! headless line) and recorded as a gap once writing works again. Nothing is dropped silently.
+
+mod export;
+mod read;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate};
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, watch};
+
+use crate::fyers::model::Event;
+use crate::store::{BadFrame, FeedStatus, Origin};
+
+pub use export::{ExportError, Rows, Table, export_csv, history_store_config, write_csv};
+pub use read::{Recorded, RecordedBatch, days, load_day, restore};
+pub use schema::VERSION as SCHEMA_VERSION;
+
+/// The database's file name inside the data dir.
+pub const FILE_NAME: &str = "journal.sqlite3";
+/// The demo's own journal, so simulated days never mix with the account's.
+pub const DEMO_FILE_NAME: &str = "demo-journal.sqlite3";
+
+/// Days kept unless the user says otherwise.
+pub const DEFAULT_KEEP_DAYS: u32 = 90;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("journal: cannot create {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("the journal was written by a newer Orderwatch (schema {found}; this one knows up to {known})")]
+    TooNew { found: i64, known: i64 },
+    #[error("no data directory: set ORDERWATCH_DATA_DIR or give --data-dir")]
+    NoDataDir,
+    #[error("the journal has stopped")]
+    Stopped,
+}
+
+/// Where Orderwatch keeps its data: `$ORDERWATCH_DATA_DIR`, else the platform's data dir
+/// (`~/.local/share/orderwatch` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ORDERWATCH_DATA_DIR").filter(|dir| !dir.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("in", "Orderwatch", "orderwatch").map(|dirs| dirs.data_dir().to_path_buf())
+}
+
+/// The journal file for a data dir, the demo's or the account's.
+pub fn journal_path(data_dir: &Path, demo: bool) -> PathBuf {
+    data_dir.join(if demo { DEMO_FILE_NAME } else { FILE_NAME })
+}
+
+/// How the journal behaves; the defaults suit a trading day, tests shrink them.
+#[derive(Debug, Clone)]
+pub struct JournalOptions {
+    pub keep_days: u32,
+    /// Events waiting to be written at most; beyond it, batches are counted as not journaled.
+    pub max_queued_events: usize,
+    /// How long to wait before trying a failed write again.
+    pub retry_every: Duration,
+    /// Tests: a database this many pages big at most (a full disk, for real: SQLITE_FULL).
+    pub max_pages: Option<u64>,
+    /// Tests: each transaction takes at least this long (a slow disk).
+    pub slow_writes: Option<Duration>,
+}
+
+impl Default for JournalOptions {
+    fn default() -> Self {
+        Self {
+            keep_days: DEFAULT_KEEP_DAYS,
+            max_queued_events: 262_144,
+            retry_every: Duration::from_millis(500),
+            max_pages: None,
+            slow_writes: None,
+        }
+    }
+}
+
+/// How the journal is doing, for the banner, Settings and headless.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    /// The newest batch number written to disk.
+    pub committed: u64,
+    /// Why the last write failed, while writes are failing.
+    pub error: Option<String>,
+    /// Events applied but not journaled (the queue was full) since the journal opened.
+    pub dropped: u64,
+    /// The database's size on disk, WAL included.
+    pub bytes: u64,
+    /// Days in the journal.
+    pub days: u64,
+}
+
+impl Health {
+    /// Whether something is wrong enough to show.
+    pub fn is_failing(&self) -> bool {
+        self.error.is_some() || self.dropped > 0
+    }
+
+    /// One line for the banner and headless.
+    pub fn problem(&self) -> Option<String> {
+        match (&self.error, self.dropped) {
+            (None, 0) => None,
+            (Some(error), 0) => Some(format!("The journal cannot write: {error}. Retrying.")),
+            (error, dropped) => Some(format!(
+                "The journal could not keep {dropped} event{} (the disk is too slow or full){}; \
+                 they are in the window but not on disk.",
+                if dropped == 1 { "" } else { "s" },
+                error
+                    .as_ref()
+                    .map(|error| format!(": {error}"))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+}
+
+/// What goes to the writer thread.
+#[derive(Debug)]
+enum Job {
+    Batch(Batch),
+    Status {
+        day: NaiveDate,
+        at_ms: i64,
+        status: FeedStatus,
+    },
+    /// Retention: keep this many days (the current one included).
+    Retain(u32),
+    /// Answered once everything before it is on disk.
+    Flush(std::sync::mpsc::SyncSender<()>),
+}
+
+#[derive(Debug)]
+struct Batch {
+    seq: u64,
+    day: NaiveDate,
+    received_ms: i64,
+    origin: Origin,
+    events: Vec<Event>,
+    bad: Vec<BadFrame>,
+}
+
+impl Batch {
+    fn weight(&self) -> usize {
+        self.events.len() + self.bad.len()
+    }
+}
+
+/// What the writer and the handles share.
+#[derive(Debug)]
+struct Shared {
+    health: watch::Sender<Health>,
+    queued_events: AtomicUsize,
+    /// Events turned away since the writer last recorded a gap, and when the first was.
+    dropped: AtomicU64,
+    dropped_since_ms: AtomicU64,
+    /// The trading day of the first of them (days since 0001-01-01).
+    dropped_day: AtomicI32,
+}
+
+/// A handle on the open journal; clones share the one writer.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
+    next_seq: AtomicU64,
+    max_queued_events: usize,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Journal {
+    /// Opens (creating, migrating) the journal at `path` and starts its writer thread.
+    pub fn open(path: &Path, options: JournalOptions) -> Result<Self, JournalError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = writer::open(path, &options)?;
+        let (jobs, receiver) = mpsc::channel(4096);
+        let shared = Arc::new(Shared {
+            health: watch::Sender::new(Health::default()),
+            queued_events: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+            dropped_since_ms: AtomicU64::new(0),
+            dropped_day: AtomicI32::new(0),
+        });
+        let writer = writer::Writer::new(conn, path.to_path_buf(), shared.clone(), options.clone());
+        let next_seq = writer.last_batch();
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|source| JournalError::Dir {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let journal = Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                jobs,
+                shared,
+                next_seq: AtomicU64::new(next_seq),
+                max_queued_events: options.max_queued_events,
+                thread: Mutex::new(Some(thread)),
+            }),
+        };
+        journal.retain(options.keep_days);
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Hands a batch to the writer without waiting; its number, or `None` if it did not fit
+    /// (counted, and recorded as a gap).
+    pub fn record(
+        &self,
+        day: NaiveDate,
+        received_ms: i64,
+        origin: Origin,
+        events: Vec<Event>,
+        bad: Vec<BadFrame>,
+    ) -> Option<u64> {
+        let weight = events.len() + bad.len();
+        if weight == 0 {
+            return None;
+        }
+        let shared = &self.inner.shared;
+        let queued = shared.queued_events.load(Ordering::Acquire);
+        let fits = queued == 0 || queued + weight <= self.inner.max_queued_events;
+        let seq = self.inner.next_seq.load(Ordering::Relaxed) + 1;
+        let batch = Batch {
+            seq,
+            day,
+            received_ms,
+            origin,
+            events,
+            bad,
+        };
+        let sent = fits && {
+            shared.queued_events.fetch_add(weight, Ordering::AcqRel);
+            match self.inner.jobs.try_send(Job::Batch(batch)) {
+                Ok(()) => true,
+                Err(_) => {
+                    shared.queued_events.fetch_sub(weight, Ordering::AcqRel);
+                    false
+                }
+            }
+        };
+        if sent {
+            self.inner.next_seq.store(seq, Ordering::Relaxed);
+            return Some(seq);
+        }
+        if shared.dropped.fetch_add(weight as u64, Ordering::AcqRel) == 0 {
+            shared
+                .dropped_since_ms
+                .store(received_ms.max(0) as u64, Ordering::Release);
+            shared
+                .dropped_day
+                .store(day.num_days_from_ce(), Ordering::Release);
+        }
+        shared
+            .health
+            .send_modify(|health| health.dropped += weight as u64);
+        None
+    }
+
+    /// Records what the connection did. Dropped (and counted) only when the queue is full.
+    pub fn record_status(&self, day: NaiveDate, at_ms: i64, status: &FeedStatus) {
+        let job = Job::Status {
+            day,
+            at_ms,
+            status: status.clone(),
+        };
+        if self.inner.jobs.try_send(job).is_err() {
+            self.inner.shared.health.send_modify(|health| health.dropped += 1);
+        }
+    }
+
+    /// Keeps `days` trading days (at least one), deleting older ones whole.
+    pub fn retain(&self, days: u32) {
+        let _ = self.inner.jobs.try_send(Job::Retain(days.max(1)));
+    }
+
+    /// Follows the journal's health.
+    pub fn health(&self) -> watch::Receiver<Health> {
+        self.inner.shared.health.subscribe()
+    }
+
+    /// Waits until batch `seq` is on disk, or writing is failing (which is reported, not waited
+    /// out: the caller goes on, the gap is recorded).
+    pub async fn committed(&self, seq: u64) -> Health {
+        let mut health = self.health();
+        let result = health
+            .wait_for(|health| health.committed >= seq || health.is_failing())
+            .await
+            .map(|health| health.clone());
+        result.unwrap_or_else(|_| self.inner.shared.health.borrow().clone())
+    }
+
+    /// Blocks until everything handed over so far is on disk (or `timeout` passes). For shutdown
+    /// and tests; never on the UI thread.
+    pub fn flush(&self, timeout: Duration) -> Result<(), JournalError> {
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        self.inner
+            .jobs
+            .blocking_send(Job::Flush(done))
+            .map_err(|_| JournalError::Stopped)?;
+        wait.recv_timeout(timeout).map_err(|_| JournalError::Stopped)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.get_mut().take() {
+            // The queue's sender is dropped with `self`; the writer drains what is left and ends.
+            let (jobs, _) = mpsc::channel(1);
+            drop(std::mem::replace(&mut self.jobs, jobs));
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
