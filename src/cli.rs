@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use orderwatch::feed::FeedFault;
 use orderwatch::fyers::rest::FYERS_REST_URL;
 use orderwatch::fyers::socket::FYERS_SOCKET_URL;
+use orderwatch::journal::Table;
 
 use crate::{VERSION, login};
 
@@ -42,6 +43,10 @@ pub(crate) struct ConnectArgs {
     /// A file holding APP_ID:ACCESS_TOKEN (keep it readable only by you).
     #[arg(long, value_name = "PATH")]
     pub(crate) access_token_file: Option<std::path::PathBuf>,
+    /// Where the journal (and exports) live [default: $ORDERWATCH_DATA_DIR, else the platform's
+    /// data dir, ~/.local/share/orderwatch on Linux].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<std::path::PathBuf>,
     /// Fault injection for tests: the feed panics after applying this many socket batches.
     #[arg(long, hide = true)]
     pub(crate) fault_feed_panic_after: Option<u64>,
@@ -91,6 +96,37 @@ pub(crate) enum Mode {
     Logout(login::LogoutArgs),
     /// Put Orderwatch in the application menu (desktop entry and icons in the XDG data dir).
     InstallDesktop(InstallArgs),
+    /// Write one table of a journaled trading day as CSV.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct ExportArgs {
+    /// The trading day, YYYY-MM-DD.
+    #[arg(long, value_parser = parse_date)]
+    pub(crate) date: chrono::NaiveDate,
+    /// Which table: orders, trades, positions or general.
+    #[arg(long, value_parser = parse_table)]
+    pub(crate) what: Table,
+    /// The CSV file to write [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<std::path::PathBuf>,
+    /// Where the journal lives [default: as the window's].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// The demo's journal instead of the account's.
+    #[arg(long)]
+    pub(crate) demo: bool,
+}
+
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a date: use YYYY-MM-DD, e.g. 2026-12-01"))
+}
+
+fn parse_table(text: &str) -> Result<Table, String> {
+    Table::from_name(text).ok_or_else(|| format!("{text:?}: use orders, trades, positions or general"))
 }
 
 #[derive(Args)]
@@ -130,6 +166,13 @@ pub(crate) struct SimArgs {
     /// End the day after this many steps.
     #[arg(long)]
     pub(crate) steps: Option<u64>,
+    /// Play a journaled trading day (YYYY-MM-DD) instead of a generated one: its socket frames in
+    /// the order they arrived, at --rate frames a second, with the REST books following them.
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    pub(crate) replay_date: Option<chrono::NaiveDate>,
+    /// Where the journal to replay lives [default: as the window's].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<std::path::PathBuf>,
 }
 
 /// The simulator's speed: 0 (as fast as the readers go) or 0.001 to 100,000 steps a second.

@@ -41,6 +41,8 @@ pub struct Settings {
     /// The one-time "Orderwatch is still running in the tray" notification was shown.
     pub told_about_tray: bool,
     pub notifications: NotificationSettings,
+    /// Trading days the journal keeps; older days are deleted whole.
+    pub keep_days: u32,
 }
 
 /// Which desktop notifications to show. No secrets, like the rest of the file.
@@ -93,6 +95,7 @@ impl Default for Settings {
             launch_at_login: false,
             told_about_tray: false,
             notifications: NotificationSettings::default(),
+            keep_days: crate::journal::DEFAULT_KEEP_DAYS,
         }
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::feed::{self, FeedConfig, Tap};
 use crate::fyers::model::EventKind;
+use crate::journal::{Health, Journal};
 use crate::store::{FeedStatus, Origin, SESSION_EXPIRED, Store};
 
 use output::Output;
@@ -97,6 +98,8 @@ pub async fn run(
         }
     };
     let (tap_tx, mut tap) = mpsc::channel(1024);
+    let journal = config.journal.clone();
+    let mut health = journal.as_ref().map(Journal::health);
     // Headless says why a failed feed stopped and exits; a script or service manager restarts it.
     config.restart_on_failure = false;
     let (handle, task) = feed::spawn(config, store.clone(), Box::new(|| {}), Some(tap_tx));
@@ -106,6 +109,8 @@ pub async fn run(
         last_data: Instant::now(),
         ever_connected: false,
         exit_after: options.exit_after,
+        journal: journal.clone(),
+        journal_problem: None,
     };
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
@@ -122,6 +127,13 @@ pub async fn run(
                 Ok(()) => continue,
                 Err(err) => break output_ended(err),
             },
+            Some(Ok(())) = async { Some(health.as_mut()?.changed().await) }, if health.is_some() => {
+                let now = health.as_mut().map(|health| health.borrow_and_update().clone());
+                match lines.journal_health(now.unwrap_or_default()).await {
+                    Ok(()) => continue,
+                    Err(err) => break output_ended(err),
+                }
+            }
         };
         let Some(tapped) = tapped else {
             break Err(HeadlessError::Unreachable("the feed stopped".into()));
@@ -135,6 +147,13 @@ pub async fn run(
     let events = lines.events;
     let _ = handle.command(feed::Command::Shutdown).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    // A clean exit leaves everything applied on disk.
+    if let Some(journal) = journal {
+        let flushed = tokio::task::spawn_blocking(move || journal.flush(Duration::from_secs(5))).await;
+        if !matches!(flushed, Ok(Ok(()))) {
+            tracing::warn!("the journal did not finish writing before exit");
+        }
+    }
     // What was queued is written out before the summary, unless the output is what failed.
     let written = output.finish().await;
     let result = match (result, written) {
@@ -173,14 +192,36 @@ struct Lines<'a> {
     last_data: Instant,
     ever_connected: bool,
     exit_after: Option<u64>,
+    journal: Option<Journal>,
+    /// The journal problem last reported, so each is said once.
+    journal_problem: Option<String>,
 }
 
 impl Lines<'_> {
     async fn tap(&mut self, tapped: Tap) -> Result<Option<Finish>, HeadlessError> {
         match tapped {
             Tap::Status(status) => return self.status(status).await,
-            Tap::Events { events, origin } => {
+            Tap::Restored(restored) => {
+                let line = json!({
+                    "type": "restored", "day": restored.day.to_string(), "events": restored.events,
+                    "orders": restored.orders.len(),
+                });
+                return self.write(line.to_string()).await;
+            }
+            Tap::Events {
+                events,
+                origin,
+                journaled,
+            } => {
                 self.last_data = Instant::now();
+                // A line is printed only once its event is on disk: whatever a reader saw
+                // survives a kill. A journal that cannot write is reported, not waited out.
+                if let (Some(journal), Some(seq)) = (&self.journal, journaled) {
+                    let health = journal.committed(seq).await;
+                    if let Err(err) = self.journal_health(health).await {
+                        return output_ended(err).map(Some);
+                    }
+                }
                 for event in events {
                     let kind = event.kind();
                     let mut line = json!({"type": kind.sdk_name(), "data": event.to_sdk_json()});
@@ -198,6 +239,32 @@ impl Lines<'_> {
             }
         }
         Ok(None)
+    }
+
+    async fn write(&mut self, line: String) -> Result<Option<Finish>, HeadlessError> {
+        match self.output.line(line).await {
+            Ok(()) => Ok(None),
+            Err(err) => output_ended(err).map(Some),
+        }
+    }
+
+    /// Says so when the journal starts failing, changes why, or recovers.
+    async fn journal_health(&mut self, health: Health) -> Result<(), OutputError> {
+        let problem = health.problem();
+        if problem == self.journal_problem {
+            return Ok(());
+        }
+        let line = match &problem {
+            Some(problem) => {
+                tracing::warn!(%problem, "journal");
+                json!({"type": "journal", "status": {
+                    "state": "failing", "message": problem, "error": health.error, "dropped": health.dropped,
+                }})
+            }
+            None => json!({"type": "journal", "status": {"state": "ok"}}),
+        };
+        self.journal_problem = problem;
+        self.output.line(line.to_string()).await
     }
 
     fn done(&self) -> bool {

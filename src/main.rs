@@ -10,7 +10,7 @@ mod cli;
 mod login;
 mod window;
 
-use cli::{Cli, ConnectArgs, HeadlessArgs, Mode, SimArgs};
+use cli::{Cli, ConnectArgs, ExportArgs, HeadlessArgs, Mode, SimArgs};
 
 use anyhow::Context;
 use clap::Parser;
@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Some(Mode::Login(args)) => return runtime.block_on(login::run_login(args)),
         Some(Mode::Logout(args)) => return runtime.block_on(login::run_logout(args)),
         Some(Mode::InstallDesktop(args)) => window::install_desktop(args.remove),
+        Some(Mode::Export(args)) => return run_export(&args),
         None => window::open(&runtime, &cli.connect, cli.minimised),
     };
     match result {
@@ -266,6 +267,16 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
     };
     config.subscriptions = subscriptions;
     config.fault = args.connect.fault();
+    let keep_days = Settings::default_path()
+        .and_then(|path| Settings::load(&path).ok())
+        .map_or(orderwatch::journal::DEFAULT_KEEP_DAYS, |settings| {
+            settings.keep_days
+        });
+    match orderwatch::journal::open_in(args.connect.data_dir.as_deref(), args.connect.demo, keep_days) {
+        Ok(journal) => config.journal = Some(journal),
+        // The stream matters more than its record: go on, and say so.
+        Err(err) => eprintln!("orderwatch: warning: nothing will be journaled: {err}"),
+    }
     let options = HeadlessOptions {
         exit_after: args.exit_after,
         idle_exit: args.idle_exit,
@@ -282,6 +293,45 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
         Err(err @ HeadlessError::AuthRejected(_)) => {
             eprintln!("orderwatch: {err}");
             ExitCode::from(3)
+        }
+        Err(err) => {
+            eprintln!("orderwatch: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `orderwatch export`: a journaled day's table as CSV, to a file or standard output.
+fn run_export(args: &ExportArgs) -> ExitCode {
+    let Some(dir) = args
+        .data_dir
+        .clone()
+        .or_else(orderwatch::journal::default_data_dir)
+    else {
+        eprintln!("orderwatch: {}", orderwatch::journal::JournalError::NoDataDir);
+        return ExitCode::from(2);
+    };
+    let journal = orderwatch::journal::journal_path(&dir, args.demo);
+    if !journal.exists() {
+        eprintln!("orderwatch: there is no journal at {}", journal.display());
+        return ExitCode::from(2);
+    }
+    let result = match &args.out {
+        Some(path) => std::fs::File::create(path)
+            .map_err(|err| format!("cannot create {}: {err}", path.display()))
+            .and_then(|file| {
+                orderwatch::journal::export_csv(&journal, args.date, args.what, std::io::BufWriter::new(file))
+                    .map_err(|err| err.to_string())
+            }),
+        None => orderwatch::journal::export_csv(&journal, args.date, args.what, std::io::stdout().lock())
+            .map_err(|err| err.to_string()),
+    };
+    match result {
+        Ok(rows) => {
+            if let Some(path) = &args.out {
+                eprintln!("{rows} {} rows written to {}", args.what.name(), path.display());
+            }
+            ExitCode::SUCCESS
         }
         Err(err) => {
             eprintln!("orderwatch: {err}");

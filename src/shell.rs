@@ -31,6 +31,7 @@ use crate::secrets::Vault;
 use crate::sim::{Sim, SimConfig};
 use crate::store::Store;
 use crate::ui::OrderwatchApp;
+use crate::ui::history::JournalView;
 use crate::ui::login::ConnectView;
 
 /// Opens an address in the user's browser (tests put an HTTP client here).
@@ -78,6 +79,8 @@ pub struct Services {
     /// Where desktop notifications go; `None`: none are shown.
     pub notifications: Option<NotificationSinks>,
     pub autostart: Autostart,
+    /// Where the journal lives (the demo's beside the account's); `None`: nothing is journaled.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// How the window opens.
@@ -260,6 +263,13 @@ impl DesktopApp {
     ) {
         config.subscriptions = self.settings.subscriptions();
         config.timing = self.services.timing;
+        let journal = self.services.data_dir.as_deref().map(|dir| {
+            crate::journal::open_in(Some(dir), sim.is_some(), self.settings.keep_days).map_err(|err| {
+                tracing::warn!(%err, "no journal");
+                err.to_string()
+            })
+        });
+        config.journal = journal.clone().and_then(Result::ok);
         let store = Arc::new(RwLock::new(Store::default()));
         let ctx = self.ctx.clone();
         let (feed, _task) = {
@@ -278,6 +288,7 @@ impl DesktopApp {
             )
         };
         let mut app = OrderwatchApp::new(store, feed, account);
+        app.journal = journal.map(|journal| journal.map(|journal| JournalView::new(journal, sim.is_some())));
         if let Some(linked) = &linked {
             app.session.account = true;
             app.session.renewable = linked.stored.refresh.is_some() && linked.stored.secret.is_some();

@@ -57,6 +57,10 @@ pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised:
         tray: true,
         notifications: Some(system_notifications()),
         autostart: system_autostart(),
+        data_dir: connect
+            .data_dir
+            .clone()
+            .or_else(orderwatch::journal::default_data_dir),
     };
     let start = if connect.demo || connect.has_token() {
         // The demo opens on a day under way: about an hour of trading is played before the window shows.

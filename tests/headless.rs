@@ -110,10 +110,15 @@ impl std::fmt::Display for Run {
     }
 }
 
+/// Each run journals into a data dir of its own (no test sees another's day).
 fn command(args: &[&str]) -> Command {
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let data_dir = std::env::temp_dir().join(format!("orderwatch-headless-{}-{run}", std::process::id()));
     let mut command = Command::new(BIN);
     command
         .args(args)
+        .env("ORDERWATCH_DATA_DIR", data_dir)
         .env_remove("ORDERWATCH_ACCESS_TOKEN")
         .env_remove("ORDERWATCH_LOG")
         .stdin(Stdio::null())
@@ -304,8 +309,9 @@ impl Drop for Live {
     }
 }
 
+/// An event line (`OnOrders`…), not a status, journal or restore line.
 fn is_data(line: &Value) -> bool {
-    line["type"] != "status"
+    line["type"].as_str().is_some_and(|kind| kind.starts_with("On"))
 }
 
 /// Headless mode against `sim`, with `extra` arguments.

@@ -124,6 +124,7 @@ async fn a_login_saved_by_the_cli_streams_in_another_process_until_logout() {
         command
             .args(args)
             .env("ORDERWATCH_CONFIG_DIR", &config)
+            .env("ORDERWATCH_DATA_DIR", config.join("data"))
             .env_remove("ORDERWATCH_KEYCHAIN")
             .env("ORDERWATCH_SECRET_KEY", sim.handle().secret_key())
             .env("ORDERWATCH_LOG", "debug");

@@ -44,6 +44,7 @@ fn orderwatch(dir: &Path, secret: &str, args: &[&str]) -> Command {
     command
         .args(args)
         .env("ORDERWATCH_CONFIG_DIR", dir)
+        .env("ORDERWATCH_DATA_DIR", dir.join("data"))
         .env("ORDERWATCH_KEYCHAIN", "session")
         .env("ORDERWATCH_SECRET_KEY", secret)
         .env("ORDERWATCH_LOG", "trace")

@@ -269,6 +269,7 @@ fn live(order: Order) -> Tap {
     Tap::Events {
         events: vec![Event::Order(Box::new(order))],
         origin: Origin::Socket,
+        journaled: None,
     }
 }
 

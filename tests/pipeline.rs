@@ -362,6 +362,7 @@ async fn the_event_stream_carries_no_duplicates_and_no_regressions() {
         let Tap::Events {
             events: batch,
             origin: orderwatch::store::Origin::Socket,
+            ..
         } = tapped
         else {
             continue;

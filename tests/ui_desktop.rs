@@ -63,6 +63,7 @@ impl World {
                 autostart::set_linux(&entry, Path::new("/usr/bin/orderwatch"), enabled)
                     .map_err(|err| err.to_string())
             }),
+            data_dir: Some(self.dir.join("data")),
         };
         let start = Start::Monitor {
             config: FeedConfig::new(

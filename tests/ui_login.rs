@@ -74,6 +74,7 @@ impl World {
             tray: false,
             notifications: None,
             autostart: Arc::new(|_| Err("not in tests".to_owned())),
+            data_dir: Some(self.config_dir.join("data")),
         }
     }
 

@@ -3,9 +3,14 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use super::Backoff;
 use crate::fyers::auth::Authorization;
 use crate::fyers::model::EventKind;
+use crate::journal::Journal;
+use crate::store::now_ms;
 
 /// How often and how long: the protocol's numbers, shortened in tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +55,27 @@ pub struct FeedConfig {
     pub restart_on_failure: bool,
     /// A fault to inject, for tests of what a failing feed does.
     pub fault: Option<FeedFault>,
+    /// Where each applied batch is recorded, and the day restored from on start.
+    pub journal: Option<Journal>,
+    /// The clock that says which trading day it is (tests move it to the next day).
+    pub clock: Clock,
+}
+
+/// The wall clock, shifted by an offset tests can change while the feed runs.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        now_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves this clock (and every clone of it) by `by_ms` from the wall clock.
+    pub fn set_offset(&self, by_ms: i64) {
+        self.offset_ms.store(by_ms, Ordering::Relaxed);
+    }
 }
 
 /// A failure to inject into the feed itself (the simulator injects the network's).
@@ -70,6 +96,8 @@ impl FeedConfig {
             timing: Timing::default(),
             restart_on_failure: true,
             fault: None,
+            journal: None,
+            clock: Clock::default(),
         }
     }
 }

@@ -15,13 +15,17 @@ use tokio_tungstenite::tungstenite::Message;
 use super::connection::{Connection, Effect, Input, Request};
 use super::parse::{Parsed, parse_messages};
 use super::resync::changed;
-use super::{Command, Commands, FeedConfig, FeedFault, RepaintHook, SharedStore, Tap};
+use super::{Command, Commands, FeedConfig, FeedFault, RepaintHook, Restored, SharedStore, Tap};
 use crate::fyers::auth::Authorization;
 use crate::fyers::login::token_expiry;
 use crate::fyers::model::Event;
 use crate::fyers::rest::RestClient;
 use crate::fyers::socket::{self, Socket, SocketError};
-use crate::store::{FeedStatus, Origin, Outcome, SessionInfo, Store, Subscriptions, now_ms};
+use crate::store::{
+    BadFrame, BatchReport, FeedStatus, Origin, SessionInfo, Store, Subscriptions, day_bounds_ms, day_label,
+    now_ms, trading_day,
+};
+use chrono::NaiveDate;
 
 /// Frames taken from the socket per batch, and per write lock, at most.
 pub const MAX_BATCH: usize = 4096;
@@ -67,6 +71,8 @@ struct Driver<'a> {
     reads_in_a_row: u32,
     bad_frames_unlogged: u64,
     bad_frames_logged_at: Option<Instant>,
+    /// The trading day the store holds.
+    day: Option<NaiveDate>,
 }
 
 /// Runs the feed until it is shut down (or its command channel closes).
@@ -89,6 +95,7 @@ pub(super) async fn run(shared: Context<'_>, commands: &mut Commands) {
         reads_in_a_row: 0,
         bad_frames_unlogged: 0,
         bad_frames_logged_at: None,
+        day: None,
     };
     driver.start().await;
     while let Some(input) = driver.next_input(commands).await {
@@ -101,6 +108,8 @@ pub(super) async fn run(shared: Context<'_>, commands: &mut Commands) {
 
 impl Driver<'_> {
     async fn start(&mut self) {
+        self.restore().await;
+        self.roll_day();
         let mut effects = vec![Effect::Subscriptions {
             wanted: self.core.wanted().clone(),
             acknowledged: Default::default(),
@@ -116,6 +125,7 @@ impl Driver<'_> {
     async fn next_input(&mut self, commands: &mut Commands) -> Option<Input> {
         loop {
             let deadline = self.core.next_deadline();
+            let day_ends = self.day_ends();
             let fair = self.reads_in_a_row < READS_BEFORE_A_TURN;
             let Self {
                 socket,
@@ -164,6 +174,13 @@ impl Driver<'_> {
                 }
                 Some(done) = resyncs.1.recv() => self.merge(done).await,
                 () = sleep_until(deadline), if deadline.is_some() => Input::Tick,
+                // A new trading day starts empty; the REST books fill it.
+                () = sleep_until(day_ends), if day_ends.is_some() => {
+                    if !self.roll_day() {
+                        continue;
+                    }
+                    Input::Request(Request::Resync)
+                }
                 // Nothing else was ready: back to reading.
                 () = std::future::ready(()), if !fair => {
                     self.reads_in_a_row = 0;
@@ -207,6 +224,8 @@ impl Driver<'_> {
     /// Keeps a new token: a new REST client, the session's clock reset. Returns when it dies.
     fn take_token(&mut self, auth: Authorization) -> Option<Instant> {
         let expires_at = token_expiry(auth.access_token().expose());
+        // A new login on a new day: the store starts that day before the token's first resync.
+        self.roll_day();
         self.shared.config.auth = Some(auth);
         self.rest = None;
         self.shared.store.write().session = SessionInfo {
@@ -314,8 +333,8 @@ impl Driver<'_> {
         }
     }
 
-    /// Parses a batch outside the lock and applies it under one write lock; the tap gets what
-    /// changed. Returns the frames read and the acknowledgements among them.
+    /// Parses a batch outside the lock and applies it under one write lock; the journal and the
+    /// tap get it after. Returns the frames read and the acknowledgements among them.
     async fn apply_frames(&mut self, messages: Vec<Message>) -> (usize, Vec<String>) {
         if messages.is_empty() {
             return (0, Vec::new());
@@ -330,10 +349,12 @@ impl Driver<'_> {
         if let Some(error) = bad.last().map(|bad| bad.error.clone()) {
             self.log_bad_frames(bad.len(), &error);
         }
-        let tapped = self.shared.tap.as_ref().map(|_| events.clone());
+        self.roll_day();
+        let copy = self.wants_copy().then(|| events.clone());
+        let bad_copy = self.journal_bad(&bad);
         let report = self.shared.store.write().apply_batch(events, bad, Origin::Socket);
         (self.shared.repaint)();
-        self.tap_changed(tapped, &report.outcomes, Origin::Socket).await;
+        self.publish(copy, bad_copy, &report, Origin::Socket).await;
         self.socket_batches += 1;
         if let Some(FeedFault::PanicAfterBatches(limit)) = self.shared.config.fault
             && self.socket_batches >= limit
@@ -344,16 +365,144 @@ impl Driver<'_> {
         (frames, acks)
     }
 
-    /// Sends down the tap the events (a copy, when there is a tap) that changed the store: the
-    /// stream carries what the store took, no duplicate trades, no regressions.
-    async fn tap_changed(&mut self, events: Option<Vec<Event>>, outcomes: &[Outcome], origin: Origin) {
-        let (Some(tap), Some(events)) = (self.shared.tap, events) else {
+    /// Whether anyone downstream (journal, tap) needs a copy of what is applied.
+    fn wants_copy(&self) -> bool {
+        self.shared.tap.is_some() || self.shared.config.journal.is_some()
+    }
+
+    /// A copy of the bad frames for the journal, if there is one.
+    fn journal_bad(&self, bad: &[BadFrame]) -> Vec<BadFrame> {
+        match &self.shared.config.journal {
+            Some(_) if !bad.is_empty() => bad.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Hands what a batch did downstream: the journal records every socket event (duplicates
+    /// too: the day as it arrived) and the resync rows that changed the store; the tap carries
+    /// what changed the store, no duplicate trades, no regressions, with the journal's number.
+    async fn publish(
+        &mut self,
+        copy: Option<Vec<Event>>,
+        bad: Vec<BadFrame>,
+        report: &BatchReport,
+        origin: Origin,
+    ) {
+        let Some(events) = copy else {
             return;
         };
-        let events = changed(events, outcomes);
-        if !events.is_empty() {
-            let _ = tap.send(Tap::Events { events, origin }).await;
+        let tapped: Option<Vec<Event>> = self.shared.tap.as_ref().map(|_| {
+            events
+                .iter()
+                .zip(&report.outcomes)
+                .filter(|(_, outcome)| outcome.changed())
+                .map(|(event, _)| event.clone())
+                .collect()
+        });
+        let journaled = match (&self.shared.config.journal, self.day) {
+            (Some(journal), Some(day)) => {
+                let kept = match origin {
+                    Origin::Socket => events,
+                    Origin::Resync => changed(events, &report.outcomes),
+                };
+                journal.record(day, report.received_ms, origin, kept, bad)
+            }
+            _ => None,
+        };
+        if let (Some(tap), Some(events)) = (self.shared.tap, tapped)
+            && !events.is_empty()
+        {
+            let _ = tap
+                .send(Tap::Events {
+                    events,
+                    origin,
+                    journaled,
+                })
+                .await;
         }
+    }
+
+    /// Rebuilds today from the journal, once, before the first connection (a feed restarted
+    /// after a failure finds its store already holding the day).
+    async fn restore(&mut self) {
+        let Some(journal) = self.shared.config.journal.clone() else {
+            return;
+        };
+        if let Some(day) = self.shared.store.read().day() {
+            self.day = Some(day);
+            return;
+        }
+        let day = trading_day(self.shared.config.clock.now_ms());
+        let path = journal.path().to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || crate::journal::load_day(&path, day)).await;
+        let recorded = match loaded {
+            Ok(Ok(recorded)) => recorded,
+            Ok(Err(err)) => return self.not_restored(&err.to_string()),
+            Err(err) => return self.not_restored(&err.to_string()),
+        };
+        self.day = Some(day);
+        if recorded.batches.is_empty() {
+            self.shared.store.write().start_day(day);
+            return;
+        }
+        let events = recorded.events() as u64;
+        let (unreadable, gaps) = (recorded.unreadable, recorded.gaps);
+        let orders = {
+            let mut store = self.shared.store.write();
+            crate::journal::restore(&mut store, recorded);
+            let mut note = format!("Restored {events} events of {} from the journal", day_label(day));
+            if unreadable > 0 {
+                note.push_str(&format!("; {unreadable} unreadable rows skipped"));
+            }
+            if gaps > 0 {
+                note.push_str(&format!(
+                    "; {gaps} events were never journaled (the disk fell behind)"
+                ));
+            }
+            store.replay_note(now_ms(), note);
+            store
+                .orders
+                .entries()
+                .map(|entry| (*entry.order).clone())
+                .collect()
+        };
+        (self.shared.repaint)();
+        tracing::info!(events, unreadable, gaps, %day, "restored the day from the journal");
+        if let Some(tap) = self.shared.tap {
+            let _ = tap.send(Tap::Restored(Restored { day, events, orders })).await;
+        }
+    }
+
+    fn not_restored(&mut self, error: &str) {
+        tracing::warn!(%error, "the day could not be restored from the journal");
+        let note = format!("Could not restore today from the journal: {error}");
+        self.shared.store.write().replay_note(now_ms(), note);
+    }
+
+    /// Starts a new trading day in the store when the clock has passed into one. True if it did.
+    fn roll_day(&mut self) -> bool {
+        let today = trading_day(self.shared.config.clock.now_ms());
+        if self.day == Some(today) {
+            return false;
+        }
+        let first = self.day.is_none();
+        self.day = Some(today);
+        self.shared.store.write().start_day(today);
+        if let Some(journal) = &self.shared.config.journal {
+            journal.retain_as_set();
+        }
+        if !first {
+            tracing::info!(day = %today, "a new trading day");
+            (self.shared.repaint)();
+        }
+        !first
+    }
+
+    /// When the store's trading day ends.
+    fn day_ends(&self) -> Option<Instant> {
+        let (_, end_ms) = day_bounds_ms(self.day?);
+        let left = end_ms.saturating_sub(self.shared.config.clock.now_ms()).max(0);
+        Some(Instant::now() + Duration::from_millis(left as u64))
     }
 
     fn log_bad_frames(&mut self, count: usize, last_error: &str) {
@@ -369,10 +518,19 @@ impl Driver<'_> {
     }
 }
 
-/// Records a status in the store and sends it down the tap, in band with the events.
+/// Records a status in the store (and the journal) and sends it down the tap, in band with the
+/// events.
 pub(super) async fn report(shared: &Context<'_>, status: FeedStatus) {
     tracing::info!(status = %status.to_json(), "feed");
-    shared.store.write().record_status(&status, Instant::now());
+    let day = {
+        let mut store = shared.store.write();
+        store.record_status(&status, Instant::now());
+        store.day()
+    };
+    if let Some(journal) = &shared.config.journal {
+        let day = day.unwrap_or_else(|| trading_day(shared.config.clock.now_ms()));
+        journal.record_status(day, now_ms(), &status);
+    }
     (shared.repaint)();
     if let Some(tap) = shared.tap {
         let _ = tap.send(Tap::Status(status)).await;

@@ -27,12 +27,12 @@ use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
 use crate::fyers::auth::Authorization;
-use crate::fyers::model::{Event, EventKind};
+use crate::fyers::model::{Event, EventKind, Order};
 use crate::store::{Origin, Store};
 
 pub use crate::store::{FeedStatus, SESSION_EXPIRED};
 pub use backoff::Backoff;
-pub use config::{FeedConfig, FeedFault, Timing};
+pub use config::{Clock, FeedConfig, FeedFault, Timing};
 pub use connection::{Connection, Effect, Input, MIN_RESYNC_SPACING, Request, ResyncOutcome};
 pub use driver::MAX_BATCH;
 pub use parse::{Parsed, parse_messages};
@@ -63,10 +63,28 @@ pub enum Command {
 /// A copy of what the feed applies, for consumers that want a stream (headless, notifications).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tap {
-    /// Events as applied; from a resync, only those that changed the store.
-    Events { events: Vec<Event>, origin: Origin },
+    /// Events as applied; from a resync, only those that changed the store. `journaled`: the
+    /// journal's number for the batch (wait for it to be on disk with `Journal::committed`), or
+    /// `None` when there is no journal or the batch did not fit in its queue.
+    Events {
+        events: Vec<Event>,
+        origin: Origin,
+        journaled: Option<u64>,
+    },
+    /// On start, before connecting: the day so far was rebuilt from the journal.
+    Restored(Restored),
     /// What the connection did, in band with the events.
     Status(FeedStatus),
+}
+
+/// What a restart brought back from the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    pub day: chrono::NaiveDate,
+    /// Events replayed.
+    pub events: u64,
+    /// Each order's latest state as restored: what happened to it next is news.
+    pub orders: Vec<Order>,
 }
 
 /// The UI's and CLI's end of the feed.

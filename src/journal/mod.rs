@@ -14,7 +14,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
@@ -40,7 +40,7 @@ pub const DEFAULT_KEEP_DAYS: u32 = 90;
 pub enum JournalError {
     #[error("journal: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("journal: cannot create {path}: {source}")]
+    #[error("journal: cannot use {path}: {source}")]
     Dir { path: PathBuf, source: std::io::Error },
     #[error("the journal was written by a newer Orderwatch (schema {found}; this one knows up to {known})")]
     TooNew { found: i64, known: i64 },
@@ -62,6 +62,37 @@ pub fn default_data_dir() -> Option<PathBuf> {
 /// The journal file for a data dir, the demo's or the account's.
 pub fn journal_path(data_dir: &Path, demo: bool) -> PathBuf {
     data_dir.join(if demo { DEMO_FILE_NAME } else { FILE_NAME })
+}
+
+/// Opens the journal of a data dir (`None`: the default one): the account's, or the demo's. The
+/// demo's simulator plays a new day on every run, so its journal starts afresh each time too.
+pub fn open_in(data_dir: Option<&Path>, demo: bool, keep_days: u32) -> Result<Journal, JournalError> {
+    let dir = match data_dir {
+        Some(dir) => dir.to_path_buf(),
+        None => default_data_dir().ok_or(JournalError::NoDataDir)?,
+    };
+    let path = journal_path(&dir, demo);
+    if demo {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(JournalError::Dir {
+                        path: file.into(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+    let options = JournalOptions {
+        keep_days,
+        ..JournalOptions::default()
+    };
+    Journal::open(&path, options)
 }
 
 /// How the journal behaves; the defaults suit a trading day, tests shrink them.
@@ -185,6 +216,7 @@ struct Inner {
     shared: Arc<Shared>,
     next_seq: AtomicU64,
     max_queued_events: usize,
+    keep_days: AtomicU32,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -222,6 +254,7 @@ impl Journal {
                 shared,
                 next_seq: AtomicU64::new(next_seq),
                 max_queued_events: options.max_queued_events,
+                keep_days: AtomicU32::new(options.keep_days),
                 thread: Mutex::new(Some(thread)),
             }),
         };
@@ -299,9 +332,26 @@ impl Journal {
         }
     }
 
-    /// Keeps `days` trading days (at least one), deleting older ones whole.
+    /// Keeps `days` trading days (at least one) from now on, deleting older ones whole.
     pub fn retain(&self, days: u32) {
-        let _ = self.inner.jobs.try_send(Job::Retain(days.max(1)));
+        let days = days.max(1);
+        self.inner.keep_days.store(days, Ordering::Relaxed);
+        let _ = self.inner.jobs.try_send(Job::Retain(days));
+    }
+
+    /// Keeps `days` from the next new day (or start) on: a slip of the mouse in Settings deletes
+    /// nothing at once.
+    pub fn set_keep_days(&self, days: u32) {
+        self.inner.keep_days.store(days.max(1), Ordering::Relaxed);
+    }
+
+    /// Applies the retention last set (at a new day).
+    pub fn retain_as_set(&self) {
+        self.retain(self.keep_days());
+    }
+
+    pub fn keep_days(&self) -> u32 {
+        self.inner.keep_days.load(Ordering::Relaxed)
     }
 
     /// Follows the journal's health.
@@ -323,12 +373,22 @@ impl Journal {
     /// Blocks until everything handed over so far is on disk (or `timeout` passes). For shutdown
     /// and tests; never on the UI thread.
     pub fn flush(&self, timeout: Duration) -> Result<(), JournalError> {
+        let deadline = std::time::Instant::now() + timeout;
         let (done, wait) = std::sync::mpsc::sync_channel(1);
-        self.inner
-            .jobs
-            .blocking_send(Job::Flush(done))
-            .map_err(|_| JournalError::Stopped)?;
-        wait.recv_timeout(timeout).map_err(|_| JournalError::Stopped)
+        let mut job = Job::Flush(done);
+        // Not `blocking_send`: this may be called from a runtime's thread (tests, shutdown).
+        loop {
+            match self.inner.jobs.try_send(job) {
+                Ok(()) => break,
+                Err(mpsc::error::TrySendError::Full(back)) if std::time::Instant::now() < deadline => {
+                    job = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return Err(JournalError::Stopped),
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        wait.recv_timeout(left).map_err(|_| JournalError::Stopped)
     }
 }
 

@@ -6,7 +6,7 @@ use super::{DesktopApp, Screen};
 use crate::desktop::notify;
 use crate::desktop::tray::{self, TrayAction, TrayState};
 use crate::store::Store;
-use crate::ui::settings::settings_ui;
+use crate::ui::settings::{JournalInfo, settings_ui};
 
 impl DesktopApp {
     /// The window's close button: hide to the tray (or minimise), unless quitting.
@@ -111,13 +111,31 @@ impl DesktopApp {
     }
 
     pub(super) fn settings_window(&mut self, ctx: &egui::Context) {
+        let journal = match &mut self.screen {
+            Screen::Monitor(monitor) => monitor.app.journal_view().map(|view| {
+                let health = view.health();
+                JournalInfo {
+                    path: view.journal().path().to_path_buf(),
+                    bytes: health.bytes,
+                    days: health.days,
+                }
+            }),
+            Screen::Connect(_) => None,
+        };
         let changed = settings_ui(
             ctx,
             &mut self.settings_open,
             &mut self.settings,
             self.tray.is_some(),
             self.settings_problem.as_deref(),
+            journal.as_ref(),
         );
+        if changed.keep_days
+            && let Screen::Monitor(monitor) = &mut self.screen
+            && let Some(view) = monitor.app.journal_view()
+        {
+            view.journal().set_keep_days(self.settings.keep_days);
+        }
         if changed.launch_at_login {
             let wanted = self.settings.launch_at_login;
             match (self.services.autostart)(wanted) {

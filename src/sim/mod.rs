@@ -185,6 +185,25 @@ impl SimHandle {
         self.shared.exchange.lock().day.steps()
     }
 
+    /// Plays `steps` steps of the day at once, on the virtual clock, as if time had passed.
+    pub fn advance(&self, steps: u64) {
+        let end = {
+            let mut exchange = self.shared.exchange.lock();
+            for _ in 0..steps {
+                let events = exchange.day.step(None);
+                exchange.publish(&events);
+            }
+            exchange.log_end()
+        };
+        self.shared.log_end.send_replace(end);
+    }
+
+    /// The next trading day: the books start empty and the day is generated afresh from
+    /// `config` (its own orders and positions); the socket's connections go on.
+    pub fn new_day(&self, config: DayConfig) {
+        self.shared.exchange.lock().day = Day::new(config);
+    }
+
     /// Frames published so far.
     pub fn frames(&self) -> u64 {
         *self.shared.log_end.borrow()

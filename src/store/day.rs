@@ -19,9 +19,10 @@ pub const SESSION_IST_SECS: (i64, i64) = (9 * 3600 + 15 * 60, 15 * 3600 + 30 * 6
 pub fn trading_day(at_ms: i64) -> NaiveDate {
     let secs = at_ms.div_euclid(1000) + IST_OFFSET_SECS - DAY_STARTS_IST_SECS;
     let days = secs.div_euclid(86_400);
-    // 1970-01-01 plus whole days: in range for any i64 milliseconds a clock gives.
+    // 1970-01-01 plus whole days; a clock far outside chrono's range gives its earliest day.
     NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|epoch| epoch.checked_add_signed(chrono::TimeDelta::days(days)))
+        .zip(chrono::TimeDelta::try_days(days))
+        .and_then(|(epoch, days)| epoch.checked_add_signed(days))
         .unwrap_or(NaiveDate::MIN)
 }
 

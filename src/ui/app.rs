@@ -7,6 +7,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::diagnostics::diagnostics_ui;
 use super::general::GeneralView;
+use super::history::JournalView;
 use super::orders::{self, OrdersView};
 use super::positions::positions_ui;
 use super::session::{SessionPanel, ShellRequest, session_ui};
@@ -16,6 +17,7 @@ use super::trades::TradesView;
 use super::{Intent, Tab, session, theme};
 use crate::feed::{Command, FeedHandle, SharedStore};
 use crate::fyers::auth::Secret;
+use crate::journal::{Rows, Table};
 use crate::store::{ConnectionState, Store};
 
 /// A message the user must see, until dismissed.
@@ -46,6 +48,10 @@ pub struct OrderwatchApp {
     /// Something the user should know, shown as a banner until dismissed.
     pub notice: Option<String>,
     shell_requests: Vec<ShellRequest>,
+    /// The journal (or why there is none): its health, past days, exports.
+    pub journal: Option<Result<JournalView, String>>,
+    /// The day whose store was drawn last frame (`None`: live), to drop rows cached for another.
+    drawn_day: Option<chrono::NaiveDate>,
 }
 
 impl OrderwatchApp {
@@ -66,6 +72,45 @@ impl OrderwatchApp {
             session: SessionPanel::default(),
             notice: None,
             shell_requests: Vec::new(),
+            journal: None,
+            drawn_day: None,
+        }
+    }
+
+    /// The journal's view, when there is a journal.
+    pub fn journal_view(&mut self) -> Option<&mut JournalView> {
+        self.journal.as_mut().and_then(|journal| journal.as_mut().ok())
+    }
+
+    /// The store on screen: a past day's when one is being viewed, else the live one.
+    fn shown_store(&mut self) -> (SharedStore, Option<chrono::NaiveDate>) {
+        let viewing = self
+            .journal_view()
+            .and_then(|view| view.viewing().map(|(day, store)| (store.clone(), day)));
+        let (store, day) = match viewing {
+            Some((store, day)) => (store, Some(day)),
+            None => (self.store.clone(), None),
+        };
+        if day != self.drawn_day {
+            self.drawn_day = day;
+            self.orders.forget_rows();
+            self.trades.forget_rows();
+            self.general.forget_rows();
+        }
+        (store, day)
+    }
+
+    /// Exports the current tab's table as shown.
+    fn export(&mut self, ctx: &egui::Context, store: &Store) {
+        let (table, rows) = match self.tab {
+            Tab::Orders => (Table::Orders, Rows::Orders(self.orders.rows())),
+            Tab::Trades => (Table::Trades, Rows::Trades(self.trades.rows())),
+            Tab::Positions => (Table::Positions, Rows::All),
+            Tab::General => (Table::General, Rows::General(self.general.rows())),
+            Tab::Diagnostics => return,
+        };
+        if let Some(Ok(view)) = self.journal.as_mut() {
+            view.export(ctx, table, store, rows);
         }
     }
 
@@ -198,6 +243,32 @@ impl OrderwatchApp {
                 ),
             });
         }
+        match &self.journal {
+            Some(Err(why)) => banners.push(Banner {
+                key: "no journal".to_owned(),
+                error: true,
+                text: format!(
+                    "Nothing is being kept on disk: {why}. The monitor works, but a restart loses the day."
+                ),
+            }),
+            Some(Ok(view)) => {
+                if let Some(problem) = view.health().problem() {
+                    banners.push(Banner {
+                        key: "journal".to_owned(),
+                        error: true,
+                        text: problem,
+                    });
+                }
+                if let Some((error, text)) = &view.message {
+                    banners.push(Banner {
+                        key: "journal message".to_owned(),
+                        error: *error,
+                        text: text.clone(),
+                    });
+                }
+            }
+            None => {}
+        }
         if let Some(notice) = &self.notice {
             banners.push(Banner {
                 key: "notice".to_owned(),
@@ -240,6 +311,11 @@ impl OrderwatchApp {
                                     "bad frames" => self.bad_frames_dismissed = bad_frames,
                                     "command" => self.command_error = None,
                                     "notice" => self.notice = None,
+                                    "journal message" => {
+                                        if let Some(view) = self.journal_view() {
+                                            view.message = None;
+                                        }
+                                    }
                                     _ => self.dismissed.push(banner.key.clone()),
                                 }
                             }
@@ -249,7 +325,7 @@ impl OrderwatchApp {
         }
     }
 
-    fn tabs_ui(&mut self, ui: &mut egui::Ui, store: &Store) {
+    fn tabs_ui(&mut self, ui: &mut egui::Ui, store: &Store, wants_export: &mut bool) {
         let palette = theme::palette(ui);
         ui.horizontal(|ui| {
             for tab in Tab::ALL {
@@ -268,6 +344,20 @@ impl OrderwatchApp {
                     self.tab = tab;
                 }
             }
+            let live_day = self.store.try_read().and_then(|live| live.day());
+            let exportable = self.tab != Tab::Diagnostics;
+            if let Some(Ok(view)) = self.journal.as_mut() {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let export = ui
+                        .add_enabled(exportable, egui::Button::new("Export CSV"))
+                        .on_hover_text("Save this table, as filtered and sorted, as a CSV file");
+                    if export.clicked() {
+                        *wants_export = true;
+                    }
+                    view.picker_ui(ui, live_day.or(store.day()));
+                    ui.label(RichText::new("Day").weak());
+                });
+            }
         });
         ui.separator();
     }
@@ -278,7 +368,10 @@ impl eframe::App for OrderwatchApp {
         let ctx = ui.ctx().clone();
         self.keys(&ctx);
         let now = Instant::now();
-        let shared = self.store.clone();
+        if let Some(view) = self.journal_view() {
+            view.poll();
+        }
+        let (shared, history) = self.shown_store();
         let store = shared.read();
         let refresh_in = match self.tab {
             Tab::Orders => self.orders.refresh(&store, now),
@@ -306,6 +399,12 @@ impl eframe::App for OrderwatchApp {
         if !banners.is_empty() {
             egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners, bad_frames));
         }
+        if history.is_some()
+            && let Some(view) = self.journal_view()
+        {
+            egui::Panel::top("history").show(ui, |ui| view.viewing_ui(ui));
+        }
+        let mut wants_export = false;
         let selected = (self.tab == Tab::Orders)
             .then(|| self.orders.selected.as_ref().and_then(|id| store.orders.get(id)))
             .flatten();
@@ -320,7 +419,7 @@ impl eframe::App for OrderwatchApp {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            self.tabs_ui(ui, &store);
+            self.tabs_ui(ui, &store, &mut wants_export);
             let focus = std::mem::take(&mut self.focus_search);
             match self.tab {
                 Tab::Orders => self.orders.ui(ui, &store, focus),
@@ -330,7 +429,11 @@ impl eframe::App for OrderwatchApp {
                 Tab::Diagnostics => diagnostics_ui(ui, &store),
             }
         });
-        let visible_unseen = self.tab.kind().and_then(|kind| {
+        if wants_export {
+            self.export(&ctx, &store);
+        }
+        // A past day is read-only: nothing is marked seen on the live store from it.
+        let visible_unseen = self.tab.kind().filter(|_| history.is_none()).and_then(|kind| {
             let count = store.count(kind);
             (count.unseen > 0 && count.total > self.seen_sent[kind.index()]).then_some((kind, count.total))
         });

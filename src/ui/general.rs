@@ -26,6 +26,16 @@ pub struct GeneralView {
 }
 
 impl GeneralView {
+    /// The rows as shown: filtered and sorted.
+    pub fn rows(&self) -> &[u64] {
+        &self.rows.rows
+    }
+
+    /// Another store is on screen: the cached rows are not its.
+    pub fn forget_rows(&mut self) {
+        self.rows = RowCache::default();
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, store: &Store, focus_search: bool) {
         ui.horizontal(|ui| {
             table::search_ui(ui, &mut self.search, "Search messages…", focus_search);

@@ -5,6 +5,7 @@ mod app;
 mod diagnostics;
 pub use crate::format;
 mod general;
+pub mod history;
 pub mod login;
 mod orders;
 mod positions;

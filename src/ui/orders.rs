@@ -207,6 +207,17 @@ impl OrdersView {
         self.rows.rows.len()
     }
 
+    /// The rows as shown: filtered and sorted.
+    pub fn rows(&self) -> &[Text] {
+        &self.rows.rows
+    }
+
+    /// Another store is on screen: the cached rows are not its.
+    pub fn forget_rows(&mut self) {
+        self.rows = RowCache::default();
+        self.selected = None;
+    }
+
     /// Filters, search and the table.
     pub fn ui(&mut self, ui: &mut egui::Ui, store: &Store, focus_search: bool) {
         ui.horizontal(|ui| {

@@ -12,6 +12,15 @@ pub struct SettingsChanged {
     pub any: bool,
     pub launch_at_login: bool,
     pub notifications: bool,
+    pub keep_days: bool,
+}
+
+/// What Settings shows of the journal.
+#[derive(Debug, Clone)]
+pub struct JournalInfo {
+    pub path: std::path::PathBuf,
+    pub bytes: u64,
+    pub days: u64,
 }
 
 /// Draws the window while `open`; edits `settings` in place.
@@ -21,6 +30,7 @@ pub fn settings_ui(
     settings: &mut Settings,
     tray_available: bool,
     problem: Option<&str>,
+    journal: Option<&JournalInfo>,
 ) -> SettingsChanged {
     let mut changed = SettingsChanged::default();
     egui::Window::new("Settings")
@@ -51,6 +61,38 @@ pub fn settings_ui(
             let notifications = notifications_ui(ui, &mut settings.notifications);
             changed.any |= notifications;
             changed.notifications = notifications;
+            ui.add_space(8.0);
+            ui.label(RichText::new("Journal").strong());
+            ui.horizontal(|ui| {
+                ui.label("Keep the last");
+                let days = ui.add(
+                    egui::DragValue::new(&mut settings.keep_days)
+                        .range(1..=3650)
+                        .speed(1.0),
+                );
+                ui.label("trading days").on_hover_text(
+                    "Older days are deleted whole, from the next start or new trading day on.",
+                );
+                changed.keep_days = days.changed();
+                changed.any |= days.changed();
+            });
+            match journal {
+                Some(info) => {
+                    ui.label(
+                        RichText::new(format!(
+                            "{} in {} day{}: {}",
+                            file_size(info.bytes),
+                            info.days,
+                            if info.days == 1 { "" } else { "s" },
+                            info.path.display()
+                        ))
+                        .weak(),
+                    );
+                }
+                None => {
+                    ui.label(RichText::new("No journal is open.").weak());
+                }
+            }
             if let Some(problem) = problem {
                 ui.add_space(6.0);
                 ui.label(RichText::new(problem).color(theme::palette(ui).error));
@@ -85,4 +127,17 @@ fn notifications_ui(ui: &mut egui::Ui, n: &mut NotificationSettings) -> bool {
             .small(),
     );
     changed
+}
+
+/// `812 KB`, `14.2 MB`, `1.31 GB`.
+pub fn file_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let value = bytes as f64;
+    if value < KB * KB {
+        format!("{:.0} KB", (value / KB).ceil())
+    } else if value < KB * KB * KB {
+        format!("{:.1} MB", value / KB / KB)
+    } else {
+        format!("{:.2} GB", value / KB / KB / KB)
+    }
 }

@@ -74,6 +74,16 @@ fn compare(a: &TradeEntry, b: &TradeEntry, column: TradeColumn) -> Ordering {
 }
 
 impl TradesView {
+    /// The rows as shown: filtered and sorted.
+    pub fn rows(&self) -> &[TradeKey] {
+        &self.rows.rows
+    }
+
+    /// Another store is on screen: the cached rows are not its.
+    pub fn forget_rows(&mut self) {
+        self.rows = RowCache::default();
+    }
+
     pub fn refresh(&mut self, store: &Store, now: Instant) -> Option<Duration> {
         let query = table::query_hash(&(&self.search, self.side, self.sort));
         let needle = self.search.trim().to_ascii_lowercase();

@@ -28,6 +28,61 @@ pub struct Notifier {
     rejected: bool,
     /// When the session-ending warning was last raised, for once per login.
     session_warned_at: Option<Instant>,
+    /// Restored from the journal and not yet resynced: what the first resync finds changed
+    /// happened while Orderwatch was closed, and is told once, as one summary.
+    catching_up: Option<Missed>,
+}
+
+/// Orders that finished (or part-filled) while Orderwatch was not running.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Missed {
+    filled: u64,
+    partly_filled: u64,
+    rejected: u64,
+    cancelled: u64,
+}
+
+impl Missed {
+    fn add(&mut self, kind: NotifyKind) {
+        match kind {
+            NotifyKind::OrderFilled => self.filled += 1,
+            NotifyKind::OrderPartiallyFilled => self.partly_filled += 1,
+            NotifyKind::OrderRejected => self.rejected += 1,
+            NotifyKind::OrderCancelled => self.cancelled += 1,
+            _ => {}
+        }
+    }
+
+    /// "While Orderwatch was closed: 3 orders filled, 1 rejected", under the kind it is most
+    /// about (so the user's settings for that kind decide); `None` if nothing happened.
+    fn notification(self) -> Option<Notification> {
+        let parts: Vec<String> = [
+            (self.filled, "filled"),
+            (self.partly_filled, "partly filled"),
+            (self.rejected, "rejected"),
+            (self.cancelled, "cancelled"),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .enumerate()
+        .map(|(index, (count, what))| match index {
+            0 => format!("{count} order{} {what}", if count == 1 { "" } else { "s" }),
+            _ => format!("{count} {what}"),
+        })
+        .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        let kind = if self.filled + self.partly_filled > 0 {
+            NotifyKind::OrderFilled
+        } else if self.rejected > 0 {
+            NotifyKind::OrderRejected
+        } else {
+            NotifyKind::OrderCancelled
+        };
+        let body = format!("While Orderwatch was closed: {}", parts.join(", "));
+        Some(Notification::new(kind, "While Orderwatch was closed", body))
+    }
 }
 
 /// The stream's health as far as notifications care.
@@ -73,16 +128,24 @@ impl Notifier {
             link: Link::Idle { lost_since: None },
             rejected: false,
             session_warned_at: None,
+            catching_up: None,
         }
     }
 
     /// Takes in what the feed applied.
     pub fn observe(&mut self, tap: &Tap, now: Instant) {
         match tap {
-            Tap::Events { events, origin } => {
+            Tap::Events { events, origin, .. } => {
                 for event in events {
                     self.observe_event(event, *origin, now);
                 }
+            }
+            Tap::Restored(restored) => {
+                // The day so far is known: only what the first resync changes is news.
+                for order in &restored.orders {
+                    self.orders.update(order);
+                }
+                self.catching_up = Some(Missed::default());
             }
             Tap::Status(status) => self.observe_status(status, now),
         }
@@ -95,7 +158,13 @@ impl Notifier {
         let item = match event {
             Event::Order(order) => match self.orders.update(order) {
                 Some((kind, newly_filled)) if live => Some((kind, Item::order(kind, order, newly_filled))),
-                _ => None,
+                Some((kind, _)) => {
+                    if let Some(missed) = &mut self.catching_up {
+                        missed.add(kind);
+                    }
+                    None
+                }
+                None => None,
             },
             Event::Trade(trade) if live => Some((NotifyKind::TradeExecuted, Item::trade(trade))),
             Event::General(general) if live && general.kind == GeneralKind::PriceAlert => {
@@ -169,7 +238,13 @@ impl Notifier {
                 }
                 return;
             }
-            FeedStatus::Subscribed { .. } | FeedStatus::Resynced { .. } => return,
+            FeedStatus::Resynced { .. } => {
+                if let Some(notification) = self.catching_up.take().and_then(Missed::notification) {
+                    self.ready.push((now, notification));
+                }
+                return;
+            }
+            FeedStatus::Subscribed { .. } => return,
         }
         self.rejected = rejected;
     }

@@ -66,7 +66,11 @@ fn events(orders: impl IntoIterator<Item = Order>, origin: Origin) -> Tap {
         .into_iter()
         .map(|order| Event::Order(Box::new(order)))
         .collect();
-    Tap::Events { events, origin }
+    Tap::Events {
+        events,
+        origin,
+        journaled: None,
+    }
 }
 
 fn status(status: FeedStatus) -> Tap {
@@ -323,6 +327,7 @@ fn bursts_of_each_kind_are_worded() {
         &Tap::Events {
             events: trades,
             origin: Origin::Socket,
+            journaled: None,
         },
         t0,
     );
@@ -368,6 +373,7 @@ fn price_alerts_are_notified_other_notices_are_not() {
         &Tap::Events {
             events,
             origin: Origin::Socket,
+            journaled: None,
         },
         t0,
     );
@@ -459,6 +465,7 @@ fn kinds_switched_off_or_muted_show_nothing_but_still_learn() {
         &Tap::Events {
             events: vec![trade],
             origin: Origin::Socket,
+            journaled: None,
         },
         t0,
     );

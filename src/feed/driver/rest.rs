@@ -103,14 +103,16 @@ impl Driver<'_> {
         let mut events = snapshot.events.into_iter().peekable();
         while events.peek().is_some() || !bad.is_empty() {
             let chunk: Vec<Event> = events.by_ref().take(SNAPSHOT_CHUNK).collect();
-            let tapped = self.shared.tap.as_ref().map(|_| chunk.clone());
+            self.roll_day();
+            let copy = self.wants_copy().then(|| chunk.clone());
+            let bad_copy = self.journal_bad(&bad);
             let report = self
                 .shared
                 .store
                 .write()
                 .apply_snapshot(chunk, std::mem::take(&mut bad), mark);
             changed += report.changed() as u64;
-            self.tap_changed(tapped, &report.outcomes, Origin::Resync).await;
+            self.publish(copy, bad_copy, &report, Origin::Resync).await;
         }
         {
             let mut store = self.shared.store.write();
