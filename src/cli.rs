@@ -160,7 +160,7 @@ pub(crate) struct SimArgs {
     pub(crate) addr: SocketAddr,
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
-    /// Steps per second (0: as fast as clients read).
+    /// Steps per second (0: as fast as clients read); with --replay-date, frames per second.
     #[arg(long, default_value_t = 4.0, value_parser = parse_rate)]
     pub(crate) rate: f64,
     /// End the day after this many steps.

@@ -224,10 +224,41 @@ async fn saved_login() -> SavedLogin {
 }
 
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
-    let sim = Sim::start(sim_config(args.seed, args.rate, args.steps), args.addr)
+    // A replay brings its own day: the generator stays paused.
+    let recording = match args.replay_date {
+        Some(date) => Some((date, load_recording(&args, date)?)),
+        None => None,
+    };
+    let mut config = sim_config(args.seed, args.rate, args.steps);
+    config.start_paused = recording.is_some();
+    let sim = Sim::start(config, args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    println!("Fyers simulator (seed {}, {} steps/s)", args.seed, args.rate);
+    match &recording {
+        Some((date, recorded)) => {
+            let frames: usize = recorded
+                .batches
+                .iter()
+                .filter(|batch| batch.origin == orderwatch::store::Origin::Socket)
+                .map(|batch| batch.events.len())
+                .sum();
+            let pace = if args.rate > 0.0 {
+                format!("{} frames/s", args.rate)
+            } else {
+                "as fast as clients read".to_owned()
+            };
+            println!("Fyers simulator replaying {date}: {frames} frames, {pace}");
+        }
+        None => println!("Fyers simulator (seed {}, {} steps/s)", args.seed, args.rate),
+    }
+    if let Some((_, recorded)) = recording {
+        let rate = (args.rate > 0.0).then_some(args.rate);
+        let handle = sim.handle();
+        tokio::spawn(async move {
+            let sent = orderwatch::sim::replay::play(handle, recorded, rate).await;
+            eprintln!("orderwatch: the replay has played all {sent} frames");
+        });
+    }
     println!("  socket URL:   {}", sim.socket_url());
     println!("  REST URL:     {}", sim.rest_url());
     println!("  access token: {}", sim.authorization().expose());
@@ -248,6 +279,24 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     println!("Ctrl-C stops it.");
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     Ok(())
+}
+
+/// The journaled day `sim --replay-date` plays.
+fn load_recording(args: &SimArgs, date: chrono::NaiveDate) -> anyhow::Result<orderwatch::journal::Recorded> {
+    let dir = args
+        .data_dir
+        .clone()
+        .or_else(orderwatch::journal::default_data_dir)
+        .ok_or(orderwatch::journal::JournalError::NoDataDir)?;
+    let path = orderwatch::journal::journal_path(&dir, false);
+    anyhow::ensure!(path.exists(), "there is no journal at {}", path.display());
+    let recorded = orderwatch::journal::load_day(&path, date)?;
+    anyhow::ensure!(
+        !recorded.batches.is_empty(),
+        "the journal at {} has nothing for {date}",
+        path.display()
+    );
+    Ok(recorded)
 }
 
 async fn run_headless(args: HeadlessArgs) -> ExitCode {

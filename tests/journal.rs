@@ -466,3 +466,145 @@ async fn a_token_renewed_into_the_next_day_starts_it_empty() {
     let rows = journal::export_csv(journal.path(), day_one, Table::Positions, &mut csv).unwrap();
     assert_eq!(rows, day_one_book.positions.len());
 }
+
+/// A day journaled by a feed on the simulator: the journal's dir, the day, and its truth.
+async fn journaled_day(seed: u64, steps: u64) -> (tempfile::TempDir, chrono::NaiveDate, Book) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(day(seed, steps, Some(3_000.0))).await;
+    let journal = open_journal(&dir);
+    let mut config = feed_config(&sim);
+    config.journal = Some(journal.clone());
+    let running = start(config);
+    common::wait_until(Duration::from_secs(5), || {
+        running.store.read().connection.is_connected()
+    })
+    .await;
+    sim.handle().resume();
+    sim.handle().finished().await;
+    running.converge(&sim).await;
+    let today = running.store.read().day().unwrap();
+    running.stop().await;
+    journal.flush(Duration::from_secs(10)).unwrap();
+    (dir, today, sim.handle().book())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journaled_day_replays_through_the_simulator() {
+    let (dir, today, truth) = journaled_day(41, 900).await;
+    let recorded = journal::load_day(&journal::journal_path(dir.path(), false), today).unwrap();
+    let frames: usize = recorded.batches.iter().map(|batch| batch.events.len()).sum();
+    // A simulator that generates nothing of its own; a client connects, then the day plays.
+    let replay = start_sim(day(1, 1, None)).await;
+    let running = start(feed_config(&replay));
+    common::wait_until(Duration::from_secs(5), || {
+        running.store.read().subscriptions.acknowledged.len() == 4
+    })
+    .await;
+    let sent = orderwatch::sim::replay::play(replay.handle(), recorded, Some(20_000.0)).await;
+    assert!(sent as usize <= frames && sent > 0, "{sent} of {frames}");
+    running.converge(&replay).await;
+    // The replay's truth is the recorded day's.
+    assert_eq!(differences(&running.store.read(), &truth), Vec::<String>::new());
+    running.stop().await;
+}
+
+fn read_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = reader
+        .records()
+        .map(|row| row.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (headers, rows)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orderwatch_export_writes_each_table_of_a_day() {
+    let (dir, today, truth) = journaled_day(51, 900).await;
+    let out = dir.path().join("out.csv");
+    let export = |what: &str| {
+        let output = Command::new(BIN)
+            .args([
+                "export",
+                "--date",
+                &today.to_string(),
+                "--what",
+                what,
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        read_csv(&std::fs::read(&out).unwrap())
+    };
+    let column = |headers: &[String], name: &str| headers.iter().position(|h| h == name).unwrap();
+
+    let (headers, rows) = export("orders");
+    assert_eq!(headers, Table::Orders.headers());
+    assert_eq!(rows.len(), truth.orders.len());
+    let (id, status, price, qty) = (
+        column(&headers, "id"),
+        column(&headers, "status"),
+        column(&headers, "limitPrice"),
+        column(&headers, "qty"),
+    );
+    for row in &rows {
+        let order = &truth.orders[row[id].as_str()];
+        let status_code = serde_json::to_value(order.status).unwrap().to_string();
+        assert_eq!(row[status], status_code, "order {}", order.id);
+        assert_eq!(row[qty], order.qty.map(|q| q.to_string()).unwrap_or_default());
+        // Money unformatted: the number itself, no grouping, no rupee sign.
+        let limit: Option<f64> = (!row[price].is_empty()).then(|| row[price].parse().unwrap());
+        assert_eq!(limit, order.limit_price, "order {}", order.id);
+    }
+
+    let (headers, rows) = export("trades");
+    assert_eq!(headers, Table::Trades.headers());
+    assert_eq!(rows.len(), truth.trades.len());
+    let (number, value) = (column(&headers, "tradeNumber"), column(&headers, "tradeValue"));
+    let total: f64 = rows.iter().map(|row| row[value].parse::<f64>().unwrap()).sum();
+    let expected: f64 = truth.trades.values().filter_map(|trade| trade.trade_value).sum();
+    assert!((total - expected).abs() < 0.01, "{total} against {expected}");
+    assert!(
+        rows.iter()
+            .all(|row| truth.trades.contains_key(row[number].as_str()))
+    );
+
+    let (headers, rows) = export("positions");
+    assert_eq!(headers, Table::Positions.headers());
+    assert_eq!(rows.len(), truth.positions.len());
+    let net = column(&headers, "netQty");
+    let open = rows.iter().filter(|row| row[net] != "0").count();
+    let expected = truth.positions.values().filter(|p| p.net_qty != Some(0)).count();
+    assert_eq!(open, expected);
+
+    let (headers, rows) = export("general");
+    assert_eq!(headers, Table::General.headers());
+    let data = column(&headers, "data");
+    assert!(
+        rows.iter()
+            .all(|row| serde_json::from_str::<Value>(&row[data]).is_ok())
+    );
+
+    // A day with nothing journaled, and a bad table name, say so.
+    let output = Command::new(BIN)
+        .args(["export", "--date", "2001-01-01", "--what", "orders", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing for 2001-01-01"));
+    let output = Command::new(BIN)
+        .args(["export", "--date", "2001-01-01", "--what", "fills"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("use orders, trades, positions or general"));
+}

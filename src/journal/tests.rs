@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::fyers::model::{EventKind, Order, OrderStatus};
+use crate::fyers::model::{EventKind, Order, OrderStatus, Text};
 use crate::sim::{Day, DayConfig};
 use crate::store::{Store, trading_day};
 
@@ -324,4 +324,53 @@ fn damaged_rows_are_skipped_and_counted() {
     assert_eq!(recorded.unreadable, 1);
     let mut store = Store::default();
     restore(&mut store, recorded);
+}
+
+#[test]
+fn an_export_of_100k_orders_has_every_row_as_the_view_orders_them() {
+    let mut store = Store::default();
+    let events: Vec<Event> = (0..100_000)
+        .map(|n| {
+            Event::Order(Box::new(Order {
+                id: format!("26120100{n:06}").into(),
+                symbol: Some("NSE:SBIN-EQ".into()),
+                qty: Some(n % 50 + 1),
+                limit_price: Some(812.35 + n as f64),
+                status: Some(OrderStatus::Pending),
+                time_epoch_oms: Some(1_764_560_000 + n),
+                ..Order::default()
+            }))
+        })
+        .collect();
+    store.apply_batch(events, vec![], Origin::Socket);
+    let mut csv = Vec::new();
+    assert_eq!(
+        write_csv(&mut csv, Table::Orders, &store, Rows::All).unwrap(),
+        100_000
+    );
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 100_001);
+    assert_eq!(lines[0], Table::Orders.headers().join(","));
+    // Chronological; money as the number itself.
+    assert_eq!(lines[1], ",NSE:SBIN-EQ,,,,1,,,812.35,,,6,,26120100000000");
+    assert!(
+        lines[100_000].ends_with(",NSE:SBIN-EQ,,,,50,,,100811.35,,,6,,26120100099999"),
+        "{}",
+        lines[100_000]
+    );
+    // A view's rows, in its order, are exactly what is written.
+    let ids: Vec<Text> = ["26120100000007", "26120100000003"].map(Text::from).into();
+    let mut csv = Vec::new();
+    assert_eq!(
+        write_csv(&mut csv, Table::Orders, &store, Rows::Orders(&ids)).unwrap(),
+        2
+    );
+    let text = String::from_utf8(csv).unwrap();
+    let ids_written: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(ids_written, ["26120100000007", "26120100000003"]);
 }

@@ -136,6 +136,11 @@ impl Day {
         &self.book
     }
 
+    /// The truth, for a replay that brings its own events.
+    pub(crate) fn book_mut(&mut self) -> &mut Book {
+        &mut self.book
+    }
+
     pub fn steps(&self) -> u64 {
         self.steps
     }

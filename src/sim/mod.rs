@@ -6,6 +6,7 @@ pub mod day;
 mod exchange;
 mod generator;
 mod login;
+pub mod replay;
 mod server;
 
 use std::net::SocketAddr;
@@ -196,6 +197,35 @@ impl SimHandle {
             exchange.log_end()
         };
         self.shared.log_end.send_replace(end);
+    }
+
+    /// Publishes `frames` on the socket and applies `truth` to the books REST serves, at once.
+    pub(crate) fn publish_with_truth(
+        &self,
+        frames: &[crate::fyers::model::Event],
+        truth: &[crate::fyers::model::Event],
+    ) {
+        let end = {
+            let mut exchange = self.shared.exchange.lock();
+            for event in truth {
+                exchange.day.book_mut().apply(event);
+            }
+            exchange.publish(frames);
+            exchange.log_end()
+        };
+        self.shared.log_end.send_replace(end);
+    }
+
+    /// How far the slowest connection is behind the newest frame (`None`: no connection).
+    pub(crate) fn slowest_lag(&self) -> Option<u64> {
+        let slowest = self.shared.slowest_reader()?;
+        Some(self.shared.log_end.borrow().saturating_sub(slowest))
+    }
+
+    /// Marks the day over (a replay has played everything).
+    pub(crate) fn finish(&self) {
+        self.shared.generating.send_replace(false);
+        self.shared.finished.send_replace(true);
     }
 
     /// The next trading day: the books start empty and the day is generated afresh from
