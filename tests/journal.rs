@@ -88,6 +88,19 @@ impl Running {
     }
 }
 
+/// A feed (with `config`) on `sim` through the whole of its day, until the store is the truth.
+async fn stream_the_day(config: feed::FeedConfig, sim: &Sim) -> Running {
+    let running = start(config);
+    common::wait_until(Duration::from_secs(5), || {
+        running.store.read().connection.is_connected()
+    })
+    .await;
+    sim.handle().resume();
+    sim.handle().finished().await;
+    running.converge(sim).await;
+    running
+}
+
 /// What a restart shows of the day: equal text, equal day.
 fn picture(store: &Store) -> String {
     let orders: Vec<_> = store
@@ -111,14 +124,7 @@ async fn a_restart_restores_the_day_and_tells_once_what_happened_meanwhile() {
     let journal = open_journal(&dir);
     let mut config = feed_config(&sim);
     config.journal = Some(journal.clone());
-    let running = start(config);
-    common::wait_until(Duration::from_secs(5), || {
-        running.store.read().connection.is_connected()
-    })
-    .await;
-    sim.handle().resume();
-    sim.handle().finished().await;
-    running.converge(&sim).await;
+    let running = stream_the_day(config, &sim).await;
     let before = picture(&running.store.read());
     let today = running.store.read().day().expect("the store knows its day");
     running.stop().await;
@@ -390,14 +396,7 @@ async fn a_token_renewed_into_the_next_day_starts_it_empty() {
     let mut config = feed_config(&sim);
     config.journal = Some(journal.clone());
     config.clock = clock.clone();
-    let running = start(config);
-    common::wait_until(Duration::from_secs(5), || {
-        running.store.read().connection.is_connected()
-    })
-    .await;
-    sim.handle().resume();
-    sim.handle().finished().await;
-    running.converge(&sim).await;
+    let running = stream_the_day(config, &sim).await;
     let day_one = running.store.read().day().unwrap();
     let day_one_book = sim.handle().book();
 
@@ -474,14 +473,7 @@ async fn journaled_day(seed: u64, steps: u64) -> (tempfile::TempDir, chrono::Nai
     let journal = open_journal(&dir);
     let mut config = feed_config(&sim);
     config.journal = Some(journal.clone());
-    let running = start(config);
-    common::wait_until(Duration::from_secs(5), || {
-        running.store.read().connection.is_connected()
-    })
-    .await;
-    sim.handle().resume();
-    sim.handle().finished().await;
-    running.converge(&sim).await;
+    let running = stream_the_day(config, &sim).await;
     let today = running.store.read().day().unwrap();
     running.stop().await;
     journal.flush(Duration::from_secs(10)).unwrap();

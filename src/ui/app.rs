@@ -355,7 +355,6 @@ impl OrderwatchApp {
                         *wants_export = true;
                     }
                     view.picker_ui(ui, live_day.or(store.day()));
-                    ui.label(RichText::new("Day").weak());
                 });
             }
         });

@@ -198,7 +198,7 @@ impl JournalView {
             (None, None) => "Live (today)".to_owned(),
         };
         let mut chosen: Option<Option<NaiveDate>> = None;
-        let response = egui::ComboBox::from_id_salt("history day")
+        let response = egui::ComboBox::from_label("Day")
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 if ui

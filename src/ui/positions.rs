@@ -6,7 +6,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use super::{format, table, theme};
 use crate::fyers::model::{IST_OFFSET_SECS, Position, PositionSide};
-use crate::store::Store;
+use crate::store::{Store, day_label, now_ms, session_ms, trading_day};
 
 /// Seconds since midnight IST, as hours, for the chart's x axis.
 fn ist_hours(at_ms: i64) -> f64 {
@@ -34,8 +34,17 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
         .pnl_history()
         .map(|point| [ist_hours(point.at_ms), point.total])
         .collect();
+    // The axis is that day's trading session (09:15 to 15:30 IST), widened to any point outside it.
+    let session = store
+        .day()
+        .map(session_ms)
+        .map(|(open, close)| (ist_hours(open), ist_hours(close)));
+    let title = match store.day() {
+        Some(day) if day != trading_day(now_ms()) => format!("Total P&L on {}", day_label(day)),
+        _ => "Total P&L today".to_owned(),
+    };
     ui.horizontal(|ui| {
-        ui.label(RichText::new("Total P&L today").strong());
+        ui.label(RichText::new(title).strong());
         ui.label(
             RichText::new(format::rupees(aggregates.total_pnl))
                 .color(palette.pnl(aggregates.total_pnl))
@@ -51,8 +60,11 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
         );
     });
     let line_color = palette.pnl(aggregates.total_pnl);
-    Plot::new("pnl chart")
-        .height(130.0)
+    let mut plot = Plot::new("pnl chart");
+    if let Some((open, close)) = session {
+        plot = plot.include_x(open).include_x(close);
+    }
+    plot.height(130.0)
         .allow_scroll(false)
         .allow_drag(false)
         .allow_zoom(false)
