@@ -25,11 +25,13 @@ const TRIES_WHEN_CLOSING: u32 = 3;
 pub(super) fn open(path: &Path, options: &JournalOptions) -> Result<Connection, JournalError> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    // 16 KiB pages (an event is about 600 bytes of JSON): less overhead per row. Takes effect only
+    // on a new file, before WAL mode is set.
+    conn.execute_batch("PRAGMA page_size = 16384")?;
     let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Checkpoints (the only fsyncs under NORMAL) every 64 MiB of log instead of every 4 MiB, and a
-    // 64 MiB page cache: a busy day's bursts are written once, not waited on.
-    let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 16384", [], |row| row.get(0))?;
+    // Checkpoints (the only fsyncs under NORMAL) every 64 MiB of log, and a 64 MiB page cache.
+    let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 4096", [], |row| row.get(0))?;
     conn.pragma_update(None, "cache_size", -65_536)?;
     schema::migrate(&mut conn)?;
     if let Some(pages) = options.max_pages {
@@ -55,7 +57,7 @@ pub(super) struct Writer {
     path: PathBuf,
     shared: Arc<Shared>,
     options: JournalOptions,
-    buf: Vec<u8>,
+    bufs: Vec<Vec<u8>>,
     /// The last day written, to notice a new one (the day count changes).
     last_day: Option<NaiveDate>,
     size_checked_at: Option<Instant>,
@@ -68,7 +70,7 @@ impl Writer {
             path,
             shared,
             options,
-            buf: Vec::with_capacity(2048),
+            bufs: Vec::new(),
             last_day: None,
             size_checked_at: None,
         }
@@ -160,7 +162,7 @@ impl Writer {
         for job in jobs {
             match job {
                 Job::Batch(batch) => {
-                    write_batch(&tx, batch, &mut self.buf)?;
+                    write_batch(&tx, batch, &mut self.bufs)?;
                     touch_day(&tx, batch.day, batch.received_ms)?;
                     if self.last_day != Some(batch.day) {
                         new_day = Some(batch.day);
@@ -251,26 +253,44 @@ impl Writer {
     }
 }
 
-fn write_batch(tx: &Transaction<'_>, batch: &Batch, buf: &mut Vec<u8>) -> rusqlite::Result<()> {
+/// Rows per multi-row INSERT: SQLite's per-statement cost is paid once for each group.
+const ROWS_PER_INSERT: usize = 32;
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql =
+        String::from("INSERT INTO events (batch, day, received_ms, source, kind, key, data) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
+fn write_batch(tx: &Transaction<'_>, batch: &Batch, bufs: &mut Vec<Vec<u8>>) -> rusqlite::Result<()> {
     let day = day_key(batch.day);
     let source = source_name(batch.origin);
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO events (batch, day, received_ms, source, kind, key, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    for event in &batch.events {
-        buf.clear();
-        let (kind, key) = encode(event, buf);
-        // serde_json writes UTF-8 only.
-        let data = std::str::from_utf8(buf).unwrap_or("{}");
-        insert.execute(params![
-            batch.seq as i64,
-            day,
-            batch.received_ms,
-            source,
-            kind,
-            key,
-            data
-        ])?;
+    if bufs.len() < ROWS_PER_INSERT {
+        bufs.resize_with(ROWS_PER_INSERT, || Vec::with_capacity(2048));
+    }
+    for group in batch.events.chunks(ROWS_PER_INSERT) {
+        let mut insert = tx.prepare_cached(&insert_sql(group.len()))?;
+        for (row, (event, buf)) in group.iter().zip(bufs.iter_mut()).enumerate() {
+            buf.clear();
+            let (kind, key) = encode(event, buf);
+            // serde_json writes UTF-8 only.
+            let data = std::str::from_utf8(buf).unwrap_or("{}");
+            let at = row * 7;
+            insert.raw_bind_parameter(at + 1, batch.seq as i64)?;
+            insert.raw_bind_parameter(at + 2, &day)?;
+            insert.raw_bind_parameter(at + 3, batch.received_ms)?;
+            insert.raw_bind_parameter(at + 4, source)?;
+            insert.raw_bind_parameter(at + 5, kind)?;
+            insert.raw_bind_parameter(at + 6, key)?;
+            insert.raw_bind_parameter(at + 7, data)?;
+        }
+        insert.raw_execute()?;
     }
     if !batch.bad.is_empty() {
         let mut insert = tx.prepare_cached(
