@@ -116,6 +116,8 @@ fn a_past_day_shows_read_only_and_one_click_goes_back_to_live() {
     click_first(&mut harness, &day);
     let mark = format!("Viewing {day} from the journal: read-only");
     step_until(&mut harness, "the viewing mark", |h| has(h, &mark));
+    // The bar is still the live connection's.
+    assert!(has(&harness, "Stop stream"), "the live stream's controls stay");
     step_until(&mut harness, "yesterday's orders", |h| {
         has(h, &format!("{past} of {past} orders"))
     });

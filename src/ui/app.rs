@@ -372,6 +372,11 @@ impl eframe::App for OrderwatchApp {
         }
         let (shared, history) = self.shown_store();
         let store = shared.read();
+        // The bar, the session and the banners are the live connection's, whatever day is shown.
+        // (A separate lock: on the live day `store` is already the live store.)
+        let live_shared = self.store.clone();
+        let live_lock = history.is_some().then(|| live_shared.read());
+        let live: &Store = live_lock.as_deref().unwrap_or(&store);
         let refresh_in = match self.tab {
             Tab::Orders => self.orders.refresh(&store, now),
             Tab::Trades => self.trades.refresh(&store, now),
@@ -380,7 +385,7 @@ impl eframe::App for OrderwatchApp {
         let mut intents = Vec::new();
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(4.0);
-            toolbar_ui(ui, &store, &self.account, &self.session, &mut intents);
+            toolbar_ui(ui, live, &self.account, &self.session, &mut intents);
             ui.add_space(2.0);
         });
         egui::Panel::top("stats").show(ui, |ui| {
@@ -388,13 +393,13 @@ impl eframe::App for OrderwatchApp {
             stats_ui(ui, &store);
             ui.add_space(theme::SPACING / 2.0);
         });
-        if session::session_over(&store) || store.session.ending_soon {
+        if session::session_over(live) || live.session.ending_soon {
             egui::Panel::top("session").show(ui, |ui| {
-                session_ui(ui, &store, &mut self.session, &mut intents);
+                session_ui(ui, live, &mut self.session, &mut intents);
             });
         }
-        let banners = self.banners(&store);
-        let bad_frames = store.bad_frames();
+        let banners = self.banners(live);
+        let bad_frames = live.bad_frames();
         if !banners.is_empty() {
             egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners, bad_frames));
         }
@@ -439,9 +444,10 @@ impl eframe::App for OrderwatchApp {
         // Timers on screen ("last message 12 s ago", the reconnect countdown) tick once a second;
         // otherwise the feed's repaint request is the only thing that wakes the window.
         let ticking = !matches!(
-            store.connection,
+            live.connection,
             ConnectionState::Disconnected | ConnectionState::AuthRejected { .. }
         );
+        drop(live_lock);
         drop(store);
         if let Some((kind, total)) = visible_unseen {
             // Not the user's request: if the feed is busy, the next frame tries again.
