@@ -80,7 +80,9 @@ impl Writer {
     pub(super) fn last_batch(&self) -> u64 {
         self.conn
             .query_row(
-                "SELECT max((SELECT ifnull(max(batch), 0) FROM events), (SELECT ifnull(max(batch), 0) FROM bad_frames))",
+                // The newest rows by id (no scan of the whole file): batches rise with ids.
+                "SELECT max(ifnull((SELECT batch FROM events ORDER BY id DESC LIMIT 1), 0),
+                            ifnull((SELECT batch FROM bad_frames ORDER BY id DESC LIMIT 1), 0))",
                 [],
                 |row| row.get::<_, i64>(0),
             )
