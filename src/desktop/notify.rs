@@ -6,6 +6,7 @@
 //! a [`Sink`] on its own thread, because the D-Bus call blocks.
 
 mod batch;
+mod missed;
 mod notifier;
 mod sink;
 mod task;

@@ -8,6 +8,7 @@
 //! headless line) and recorded as a gap once writing works again. Nothing is dropped silently.
 
 mod export;
+mod health;
 mod read;
 mod schema;
 mod writer;
@@ -25,6 +26,7 @@ use crate::fyers::model::Event;
 use crate::store::{BadFrame, FeedStatus, Origin};
 
 pub use export::{ExportError, Rows, Table, export_csv, history_store_config, write_csv};
+pub use health::Health;
 pub use read::{Recorded, RecordedBatch, days, load_day, restore};
 pub use schema::VERSION as SCHEMA_VERSION;
 
@@ -117,45 +119,6 @@ impl Default for JournalOptions {
             retry_every: Duration::from_millis(500),
             max_pages: None,
             slow_writes: None,
-        }
-    }
-}
-
-/// How the journal is doing, for the banner, Settings and headless.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Health {
-    /// The newest batch number written to disk.
-    pub committed: u64,
-    /// Why the last write failed, while writes are failing.
-    pub error: Option<String>,
-    /// Events applied but not journaled (the queue was full) since the journal opened.
-    pub dropped: u64,
-    /// The database's size on disk, WAL included.
-    pub bytes: u64,
-    /// Days in the journal.
-    pub days: u64,
-}
-
-impl Health {
-    /// Whether something is wrong enough to show.
-    pub fn is_failing(&self) -> bool {
-        self.error.is_some() || self.dropped > 0
-    }
-
-    /// One line for the banner and headless.
-    pub fn problem(&self) -> Option<String> {
-        match (&self.error, self.dropped) {
-            (None, 0) => None,
-            (Some(error), 0) => Some(format!("The journal cannot write: {error}. Retrying.")),
-            (error, dropped) => Some(format!(
-                "The journal could not keep {dropped} event{} (the disk is too slow or full){}; \
-                 they are in the window but not on disk.",
-                if dropped == 1 { "" } else { "s" },
-                error
-                    .as_ref()
-                    .map(|error| format!(": {error}"))
-                    .unwrap_or_default()
-            )),
         }
     }
 }
