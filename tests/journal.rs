@@ -494,6 +494,9 @@ async fn a_journaled_day_replays_through_the_simulator() {
     .await;
     let sent = orderwatch::sim::replay::play(replay.handle(), recorded, Some(20_000.0)).await;
     assert!(sent as usize <= frames && sent > 0, "{sent} of {frames}");
+    // What the recording client learnt only from REST (a resync that raced the socket) is in the
+    // replay's REST books, not its frames: a resync brings it, as it did for the recording client.
+    running.handle.command(FeedCommand::Resync).await.unwrap();
     running.converge(&replay).await;
     // The replay's truth is the recorded day's.
     assert_eq!(differences(&running.store.read(), &truth), Vec::<String>::new());
