@@ -98,6 +98,42 @@ pub(crate) enum Mode {
     InstallDesktop(InstallArgs),
     /// Write one table of a journaled trading day as CSV.
     Export(ExportArgs),
+    /// No window: the stream behind the local /api/order-stream REST and WebSocket API.
+    Serve(ServeArgs),
+    /// Print the local API's key from the keychain (made on first use), for your programs.
+    ApiKey(ApiKeyArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
+    /// Where the API listens; loopback only unless --allow-remote.
+    #[arg(long, default_value = "127.0.0.1:8001")]
+    pub(crate) listen: SocketAddr,
+    /// Listen on a non-loopback address: anyone on the network who has the key can read the stream.
+    #[arg(long)]
+    pub(crate) allow_remote: bool,
+    /// A browser origin allowed to call the API (CORS), e.g. http://localhost:3000; repeat for more.
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) allow_origin: Vec<String>,
+    /// A file holding the API key [default: $ORDERWATCH_API_KEY, else the keychain's, made on first use].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) api_key_file: Option<std::path::PathBuf>,
+    /// Event types to stream from the start, comma separated; programs add and remove with
+    /// POST /subscribe and /unsubscribe.
+    #[arg(long, default_value = "OnOrders,OnTrades,OnPositions,OnGeneral")]
+    pub(crate) events: String,
+    /// Events a WebSocket client may have waiting before it is closed as fallen behind.
+    #[arg(long, default_value_t = orderwatch::api::DEFAULT_CLIENT_QUEUE, hide = true)]
+    pub(crate) client_queue: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct ApiKeyArgs {
+    /// Make a new key (programs holding the old one are refused from now on).
+    #[arg(long)]
+    pub(crate) regenerate: bool,
 }
 
 #[derive(Args)]

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use crate::feed::{self, FeedConfig, Tap};
 use crate::fyers::model::EventKind;
 use crate::journal::{Health, Journal};
-use crate::store::{FeedStatus, Origin, SESSION_EXPIRED, Store};
+use crate::store::{FeedStatus, SESSION_EXPIRED, Store};
 
 use output::Output;
 pub use output::{OutputError, OutputLimits};
@@ -224,11 +224,7 @@ impl Lines<'_> {
                 }
                 for event in events {
                     let kind = event.kind();
-                    let mut line = json!({"type": kind.sdk_name(), "data": event.to_sdk_json()});
-                    if origin == Origin::Resync {
-                        line["source"] = "resync".into();
-                    }
-                    if let Err(err) = self.output.line(line.to_string()).await {
+                    if let Err(err) = self.output.line(crate::lines::event_line(&event, origin)).await {
                         return output_ended(err).map(Some);
                     }
                     self.events[kind.index()] += 1;

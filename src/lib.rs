@@ -1,6 +1,7 @@
 //! Orderwatch: one trustworthy, always-on view of a Fyers trading account.
 
 pub mod account;
+pub mod api;
 pub mod config;
 pub mod desktop;
 pub mod feed;
@@ -8,6 +9,7 @@ pub mod format;
 pub mod fyers;
 pub mod headless;
 pub mod journal;
+pub mod lines;
 pub mod secrets;
 pub mod shell;
 pub mod sim;

@@ -7,20 +7,21 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 mod cli;
+mod connect;
 mod login;
 mod window;
 
-use cli::{Cli, ConnectArgs, ExportArgs, HeadlessArgs, Mode, SimArgs};
+use connect::{connection, sim_config};
+
+use cli::{Cli, ExportArgs, HeadlessArgs, Mode, ServeArgs, SimArgs};
 
 use anyhow::Context;
 use clap::Parser;
-use orderwatch::account::Stored;
-use orderwatch::config::{SavedAccount, Settings};
-use orderwatch::feed::FeedConfig;
-use orderwatch::fyers::auth::Authorization;
+use orderwatch::api::{ApiConfig, ApiKey, KeyError};
+use orderwatch::config::Settings;
 use orderwatch::headless::{self, HeadlessError, HeadlessOptions, OutputLimits};
-use orderwatch::secrets::{Vault, off_runtime};
-use orderwatch::sim::{DayConfig, Sim, SimConfig};
+use orderwatch::secrets::{Vault, VaultError};
+use orderwatch::sim::Sim;
 
 /// Steps the demo plays before the window shows: about an hour of the trading day.
 const DEMO_WARMUP_STEPS: u64 = 1_200;
@@ -54,6 +55,8 @@ fn main() -> ExitCode {
         Some(Mode::Logout(args)) => return runtime.block_on(login::run_logout(args)),
         Some(Mode::InstallDesktop(args)) => window::install_desktop(args.remove),
         Some(Mode::Export(args)) => return run_export(&args),
+        Some(Mode::Serve(args)) => return runtime.block_on(run_serve(args)),
+        Some(Mode::ApiKey(args)) => return runtime.block_on(run_api_key(args.regenerate)),
         None => window::open(&runtime, &cli.connect, cli.minimised),
     };
     match result {
@@ -112,115 +115,6 @@ fn init_logging() {
         .with_filter(wanted)
         .with_filter(no_secrets);
     tracing_subscriber::registry().with(stderr).init();
-}
-
-fn sim_config(seed: u64, rate: f64, steps: Option<u64>) -> SimConfig {
-    SimConfig {
-        day: DayConfig {
-            seed,
-            start_epoch: today_market_open(),
-            ..DayConfig::default()
-        },
-        rate: (rate > 0.0).then_some(rate),
-        steps,
-        realtime_clock: rate > 0.0,
-        ..SimConfig::default()
-    }
-}
-
-/// 09:15 IST today, when the exchange opens.
-fn today_market_open() -> i64 {
-    let ist_offset = orderwatch::fyers::model::IST_OFFSET_SECS;
-    let now = chrono::Utc::now().timestamp();
-    let ist_midnight = (now + ist_offset).div_euclid(86_400) * 86_400 - ist_offset;
-    ist_midnight + 9 * 3600 + 15 * 60
-}
-
-/// The feed's configuration for the command line's choice, the account badge, and the demo
-/// simulator (kept alive by the caller).
-async fn connection(
-    connect: &ConnectArgs,
-    warmup_steps: u64,
-) -> Result<(FeedConfig, String, Option<Sim>), (ExitCode, String)> {
-    if connect.demo {
-        let config = SimConfig {
-            warmup_steps,
-            ..sim_config(1, connect.rate, None)
-        };
-        let sim = Sim::start(config, ([127, 0, 0, 1], 0).into())
-            .await
-            .map_err(|err| (ExitCode::FAILURE, format!("cannot start the simulator: {err}")))?;
-        let feed = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
-        return Ok((feed, "Demo".to_owned(), Some(sim)));
-    }
-    let token = connect.token().map_err(|err| (ExitCode::from(2), err))?;
-    match token.as_deref().map(Authorization::parse) {
-        Some(Ok(auth)) => {
-            let account = auth.app_id().to_owned();
-            Ok((
-                FeedConfig::new(&connect.socket_url, &connect.rest_url, Some(auth)),
-                account,
-                None,
-            ))
-        }
-        Some(Err(err)) => Err((ExitCode::from(2), err.to_string())),
-        None => match saved_login().await {
-            SavedLogin::Ready { account, stored } => {
-                let auth = stored.authorization(&account.app_id);
-                Ok((
-                    FeedConfig::new(&connect.socket_url, &connect.rest_url, auth),
-                    account.app_id,
-                    None,
-                ))
-            }
-            SavedLogin::None { notice } => Err((
-                ExitCode::from(2),
-                format!(
-                    "{}no saved login: run `orderwatch login`, or give --access-token APP_ID:ACCESS_TOKEN \
-                     (or ORDERWATCH_ACCESS_TOKEN), or --demo",
-                    notice.map(|notice| format!("{notice}; ")).unwrap_or_default()
-                ),
-            )),
-        },
-    }
-}
-
-/// The login saved by the window or `orderwatch login`, if it can be used.
-enum SavedLogin {
-    Ready { account: SavedAccount, stored: Stored },
-    None { notice: Option<String> },
-}
-
-async fn saved_login() -> SavedLogin {
-    let Some(path) = Settings::default_path() else {
-        return SavedLogin::None { notice: None };
-    };
-    let settings = match Settings::load(&path) {
-        Ok(settings) => settings,
-        Err(err) => {
-            return SavedLogin::None {
-                notice: Some(err.to_string()),
-            };
-        }
-    };
-    let Some(account) = settings.account else {
-        return SavedLogin::None { notice: None };
-    };
-    let app_id = account.app_id.clone();
-    let loaded = off_runtime(move || {
-        let vault = Vault::from_env()?;
-        Stored::load(&vault, &app_id)
-    })
-    .await;
-    match loaded {
-        Ok(stored) if stored.access.is_some() => SavedLogin::Ready { account, stored },
-        Ok(_) => SavedLogin::None {
-            notice: Some(format!("the keychain holds no token for {}", account.app_id)),
-        },
-        Err(err) => SavedLogin::None {
-            notice: Some(err.to_string()),
-        },
-    }
 }
 
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
@@ -316,16 +210,7 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
     };
     config.subscriptions = subscriptions;
     config.fault = args.connect.fault();
-    let keep_days = Settings::default_path()
-        .and_then(|path| Settings::load(&path).ok())
-        .map_or(orderwatch::journal::DEFAULT_KEEP_DAYS, |settings| {
-            settings.keep_days
-        });
-    match orderwatch::journal::open_in(args.connect.data_dir.as_deref(), args.connect.demo, keep_days) {
-        Ok(journal) => config.journal = Some(journal),
-        // The stream matters more than its record: go on, and say so.
-        Err(err) => eprintln!("orderwatch: warning: nothing will be journaled: {err}"),
-    }
+    config.journal = open_journal(&args.connect);
     let options = HeadlessOptions {
         exit_after: args.exit_after,
         idle_exit: args.idle_exit,
@@ -347,6 +232,114 @@ async fn run_headless(args: HeadlessArgs) -> ExitCode {
             eprintln!("orderwatch: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The journal of headless and serve, as the window's: same data dir rules, same retention.
+fn open_journal(connect: &cli::ConnectArgs) -> Option<orderwatch::journal::Journal> {
+    let keep_days = Settings::default_path()
+        .and_then(|path| Settings::load(&path).ok())
+        .map_or(orderwatch::journal::DEFAULT_KEEP_DAYS, |settings| {
+            settings.keep_days
+        });
+    match orderwatch::journal::open_in(connect.data_dir.as_deref(), connect.demo, keep_days) {
+        Ok(journal) => Some(journal),
+        // The stream matters more than its record: go on, and say so.
+        Err(err) => {
+            eprintln!("orderwatch: warning: nothing will be journaled: {err}");
+            None
+        }
+    }
+}
+
+/// `orderwatch serve`: the feed and the local API, until Ctrl-C or SIGTERM.
+async fn run_serve(args: ServeArgs) -> ExitCode {
+    let events = match headless::parse_events(&args.events) {
+        Ok(kinds) => kinds,
+        Err(err) => {
+            eprintln!("orderwatch: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let key = match api_key(args.api_key_file.clone()).await {
+        Ok(key) => key,
+        Err(err) => {
+            eprintln!("orderwatch: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut config, _account, _sim) = match connection(&args.connect, 0).await {
+        Ok(connection) => connection,
+        Err((code, err)) => {
+            eprintln!("orderwatch: {err}");
+            return code;
+        }
+    };
+    config.fault = args.connect.fault();
+    config.journal = open_journal(&args.connect);
+    let options = orderwatch::api::serve::ServeOptions {
+        api: ApiConfig {
+            listen: args.listen,
+            allow_remote: args.allow_remote,
+            allowed_origins: args.allow_origin,
+            key,
+        },
+        events,
+        client_queue: args.client_queue,
+        connect: true,
+    };
+    let listening = |addr: std::net::SocketAddr| {
+        // The one line on stdout: where to connect (a script started with --listen :0 reads it).
+        let url = format!("http://{addr}{}", orderwatch::api::BASE_PATH);
+        println!("{}", serde_json::json!({"type": "listening", "url": url}));
+        eprintln!("orderwatch: the local API is at {url} (the key: `orderwatch api-key`)");
+    };
+    match orderwatch::api::serve::run(config, options, listening).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("orderwatch: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The API key: from the file, the environment, or the keychain (made there on first use).
+async fn api_key(file: Option<std::path::PathBuf>) -> Result<ApiKey, KeyError> {
+    if let Some(path) = file {
+        return ApiKey::from_file(&path);
+    }
+    if let Ok(key) = std::env::var(orderwatch::api::API_KEY_ENV) {
+        return ApiKey::parse(&key);
+    }
+    let from_vault = tokio::task::spawn_blocking(|| ApiKey::from_vault(&Vault::from_env()?)).await;
+    from_vault.unwrap_or_else(|_| {
+        Err(KeyError::Vault(VaultError::Unavailable(
+            "the keychain call did not finish".into(),
+        )))
+    })
+}
+
+/// `orderwatch api-key`: the keychain's key on standard output, for the user's programs.
+async fn run_api_key(regenerate: bool) -> ExitCode {
+    let key = tokio::task::spawn_blocking(move || {
+        let vault = Vault::from_env()?;
+        if regenerate {
+            ApiKey::regenerate(&vault)
+        } else {
+            ApiKey::from_vault(&vault)
+        }
+    })
+    .await;
+    match key {
+        Ok(Ok(key)) => {
+            println!("{}", key.expose());
+            ExitCode::SUCCESS
+        }
+        Ok(Err(err)) => {
+            eprintln!("orderwatch: {err}");
+            ExitCode::FAILURE
+        }
+        Err(_) => ExitCode::FAILURE,
     }
 }
 

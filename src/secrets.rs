@@ -15,6 +15,9 @@ pub const SERVICE: &str = "orderwatch";
 /// Chooses the store: `system` (default) or `session` (memory only, for this process).
 pub const KEYCHAIN_ENV: &str = "ORDERWATCH_KEYCHAIN";
 
+/// The keychain user name of the local API's key.
+pub const API_KEY_USER: &str = "local-api/api-key";
+
 /// The secrets of one app id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
@@ -166,6 +169,25 @@ impl Vault {
         SecretKind::ALL
             .into_iter()
             .try_for_each(|kind| self.delete(app_id, kind))
+    }
+
+    /// The local API's key (one per user, not per account: a logout keeps it).
+    pub fn load_api_key(&self) -> Result<Option<Secret>, VaultError> {
+        match self.api_key_entry()?.get_password() {
+            Ok(secret) => Ok(Some(Secret::from(secret))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(err) => Err(VaultError::from_keyring(err)),
+        }
+    }
+
+    pub fn save_api_key(&self, key: &Secret) -> Result<(), VaultError> {
+        self.api_key_entry()?
+            .set_password(key.expose())
+            .map_err(VaultError::from_keyring)
+    }
+
+    fn api_key_entry(&self) -> Result<Entry, VaultError> {
+        Entry::new_in_store(&self.store, SERVICE, API_KEY_USER).map_err(VaultError::from_keyring)
     }
 
     fn entry(&self, app_id: &str, kind: SecretKind) -> Result<Entry, VaultError> {

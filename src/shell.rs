@@ -329,7 +329,7 @@ impl DesktopApp {
             self.settings.window_size = Some([rect.width(), rect.height()]);
         }
         if let Screen::Monitor(monitor) = &self.screen {
-            let wanted = monitor.app.store().read().subscriptions.wanted.clone();
+            let wanted = monitor.app.store().read().subscriptions.window.clone();
             self.settings.set_subscriptions(&wanted);
         }
     }

@@ -10,7 +10,8 @@ use orderwatch::secrets::Vault;
 use orderwatch::shell::{Services, Start, system_autostart, system_browser, system_notifications};
 use orderwatch::sim::SimConfig;
 
-use crate::{ConnectArgs, DEMO_WARMUP_STEPS, connection, sim_config};
+use crate::cli::ConnectArgs;
+use crate::{DEMO_WARMUP_STEPS, connection, sim_config};
 
 pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised: bool) -> anyhow::Result<()> {
     let settings_path = Settings::default_path();

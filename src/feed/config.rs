@@ -46,7 +46,10 @@ pub struct FeedConfig {
     pub socket_url: String,
     pub rest_url: String,
     pub auth: Option<Authorization>,
+    /// What the window (or headless) asks for.
     pub subscriptions: BTreeSet<EventKind>,
+    /// What programs on the local API ask for; the connection subscribes to both.
+    pub api_subscriptions: BTreeSet<EventKind>,
     /// Connect as soon as the feed starts.
     pub autostart: bool,
     pub timing: Timing,
@@ -86,12 +89,31 @@ pub enum FeedFault {
 }
 
 impl FeedConfig {
+    /// What the connection subscribes to: what the window and the programs ask for.
+    pub fn wanted(&self) -> BTreeSet<EventKind> {
+        self.subscriptions
+            .union(&self.api_subscriptions)
+            .copied()
+            .collect()
+    }
+
+    /// The store's record of who asked for what (before the server acknowledges anything).
+    pub fn subscriptions_asked(&self) -> crate::store::Subscriptions {
+        crate::store::Subscriptions {
+            wanted: self.wanted(),
+            acknowledged: BTreeSet::new(),
+            window: self.subscriptions.clone(),
+            api: self.api_subscriptions.clone(),
+        }
+    }
+
     pub fn new(socket_url: &str, rest_url: &str, auth: Option<Authorization>) -> Self {
         Self {
             socket_url: socket_url.to_owned(),
             rest_url: rest_url.to_owned(),
             auth,
             subscriptions: EventKind::ALL.into(),
+            api_subscriptions: BTreeSet::new(),
             autostart: true,
             timing: Timing::default(),
             restart_on_failure: true,

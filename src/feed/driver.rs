@@ -19,7 +19,7 @@ use crate::fyers::auth::Authorization;
 use crate::fyers::login::token_expiry;
 use crate::fyers::rest::RestClient;
 use crate::fyers::socket::{self, Socket, SocketError};
-use crate::store::{FeedStatus, Origin, SessionInfo, Store, Subscriptions, now_ms, trading_day};
+use crate::store::{FeedStatus, Origin, SessionInfo, Store, now_ms, trading_day};
 use chrono::NaiveDate;
 
 /// Frames taken from the socket per batch, and per write lock, at most.
@@ -74,12 +74,7 @@ struct Driver<'a> {
 /// Runs the feed until it is shut down (or its command channel closes).
 pub(super) async fn run(shared: Context<'_>, commands: &mut Commands) {
     let config = &shared.config;
-    let core = Connection::new(
-        config.timing,
-        config.subscriptions.clone(),
-        config.autostart,
-        rand::random(),
-    );
+    let core = Connection::new(config.timing, config.wanted(), config.autostart, rand::random());
     let mut driver = Driver {
         shared,
         core,
@@ -202,8 +197,12 @@ impl Driver<'_> {
                 Input::Request(Request::Disconnect)
             }
             Command::SetSubscriptions(kinds) => {
-                self.shared.config.subscriptions = kinds.clone();
-                Input::Request(Request::SetSubscriptions(kinds))
+                self.shared.config.subscriptions = kinds;
+                self.asked()
+            }
+            Command::SetApiSubscriptions(kinds) => {
+                self.shared.config.api_subscriptions = kinds;
+                self.asked()
             }
             Command::Resync => Input::Request(Request::Resync),
             Command::SetAuthorization(auth) => Input::Token {
@@ -215,6 +214,17 @@ impl Driver<'_> {
             }
             Command::Shutdown => Input::Request(Request::Shutdown),
         })
+    }
+
+    /// Who asks for what changed: the store keeps each asker's set, the core subscribes to both.
+    fn asked(&mut self) -> Input {
+        let asked = self.shared.config.subscriptions_asked();
+        let wanted = asked.wanted.clone();
+        self.write(|store| {
+            store.subscriptions.window = asked.window;
+            store.subscriptions.api = asked.api;
+        });
+        Input::Request(Request::SetSubscriptions(wanted))
     }
 
     /// Keeps a new token: a new REST client, the session's clock reset. Returns when it dies.
@@ -250,7 +260,10 @@ impl Driver<'_> {
                     None
                 }
                 Effect::Subscriptions { wanted, acknowledged } => {
-                    self.write(|store| store.subscriptions = Subscriptions { wanted, acknowledged });
+                    self.write(|store| {
+                        store.subscriptions.wanted = wanted;
+                        store.subscriptions.acknowledged = acknowledged;
+                    });
                     None
                 }
                 Effect::ResyncFailed { error, retry_in } => {

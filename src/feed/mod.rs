@@ -49,8 +49,11 @@ pub enum Command {
     Connect,
     /// Stop streaming and close the socket.
     Disconnect,
-    /// Subscribe and unsubscribe live to reach this set.
+    /// What the window (or headless) wants streamed: the connection subscribes and unsubscribes
+    /// live to reach this set joined with the API's.
     SetSubscriptions(BTreeSet<EventKind>),
+    /// What programs on the local API want streamed, joined with the window's likewise.
+    SetApiSubscriptions(BTreeSet<EventKind>),
     /// Merge the REST books now.
     Resync,
     /// A new token (after a login): reconnects with it.
@@ -125,7 +128,7 @@ pub fn spawn(
     tap: Option<mpsc::Sender<Tap>>,
 ) -> (FeedHandle, tokio::task::JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(64);
-    store.write().subscriptions.wanted = config.subscriptions.clone();
+    store.write().subscriptions = config.subscriptions_asked();
     let task = tokio::spawn(supervise(config, store, repaint, tap, commands));
     (
         FeedHandle {

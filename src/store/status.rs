@@ -213,11 +213,16 @@ impl SessionInfo {
     }
 }
 
-/// What the user asked to receive, and what the server has acknowledged.
+/// What the connection subscribes to (`wanted`: the union of what the window and the programs on
+/// the local API ask for, each kept apart), and what the server has acknowledged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Subscriptions {
     pub wanted: BTreeSet<EventKind>,
     pub acknowledged: BTreeSet<EventKind>,
+    /// Asked for by the window (or headless).
+    pub window: BTreeSet<EventKind>,
+    /// Asked for over the local API (`POST /api/order-stream/subscribe`).
+    pub api: BTreeSet<EventKind>,
 }
 
 impl Subscriptions {

@@ -143,7 +143,7 @@ impl OrderwatchApp {
             Intent::Disconnect => self.send(Command::Disconnect),
             Intent::Resync => self.send(Command::Resync),
             Intent::Subscribe(kind, on) => {
-                let mut kinds = self.store.read().subscriptions.wanted.clone();
+                let mut kinds = self.store.read().subscriptions.window.clone();
                 if on {
                     kinds.insert(kind);
                 } else {

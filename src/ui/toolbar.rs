@@ -142,7 +142,7 @@ pub fn toolbar_ui(
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Events:").weak());
         for kind in EventKind::ALL {
-            let mut wanted = store.subscriptions.wanted.contains(&kind);
+            let mut wanted = store.subscriptions.window.contains(&kind);
             let pending = store.connection.is_connected() && store.subscriptions.is_pending(kind);
             let label = if pending {
                 format!("{} …", kind.sdk_name())
@@ -159,6 +159,10 @@ pub fn toolbar_ui(
                 response
                     .clone()
                     .on_hover_text("Waiting for the server to acknowledge");
+            } else if store.subscriptions.api.contains(&kind) {
+                response.clone().on_hover_text(
+                    "A program on the local API asked for it too: it streams while either wants it",
+                );
             }
             if response.changed() {
                 intents.push(Intent::Subscribe(kind, wanted));
