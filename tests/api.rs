@@ -603,7 +603,7 @@ async fn each_client_gets_exactly_its_kinds() {
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_and_the_others_keep_up() {
     // About 10,000 events a second: 6,500 steps a second of 1.5 events.
-    let api = Api::start(20_000, Some(6_500.0), true, 256).await;
+    let api = Api::start(30_000, Some(6_500.0), true, 4096).await;
     api.wait_connected().await;
     let mut fast = api
         .ws("?event_types=OnOrders,OnTrades,OnPositions,OnGeneral", None)
