@@ -43,6 +43,29 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     /// Trading days the journal keeps; older days are deleted whole.
     pub keep_days: u32,
+    /// The local API for the trader's programs. Its key is in the keychain, not here.
+    pub api: ApiSettings,
+}
+
+/// The window's local API (`/api/order-stream/*`): off until the user turns it on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApiSettings {
+    pub enabled: bool,
+    /// Always on 127.0.0.1: the window never opens the API to the network.
+    pub port: u16,
+    /// Browser origins (`http://localhost:3000`) allowed to call it.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            port: crate::api::DEFAULT_PORT,
+            allowed_origins: Vec::new(),
+        }
+    }
 }
 
 /// Which desktop notifications to show. No secrets, like the rest of the file.
@@ -96,6 +119,7 @@ impl Default for Settings {
             told_about_tray: false,
             notifications: NotificationSettings::default(),
             keep_days: crate::journal::DEFAULT_KEEP_DAYS,
+            api: ApiSettings::default(),
         }
     }
 }

@@ -186,6 +186,14 @@ impl Vault {
             .map_err(VaultError::from_keyring)
     }
 
+    /// Forgets the local API's key (the next start makes a new one).
+    pub fn delete_api_key(&self) -> Result<(), VaultError> {
+        match self.api_key_entry()?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(err) => Err(VaultError::from_keyring(err)),
+        }
+    }
+
     fn api_key_entry(&self) -> Result<Entry, VaultError> {
         Entry::new_in_store(&self.store, SERVICE, API_KEY_USER).map_err(VaultError::from_keyring)
     }

@@ -5,6 +5,7 @@
 //! picked up by polling a promise each frame. Secrets go from the login straight to the vault and
 //! the feed.
 
+mod api;
 mod finish;
 mod flows;
 mod launch;
@@ -165,11 +166,14 @@ pub struct DesktopApp {
     first_frame_done: bool,
     /// The window commands sent, newest last (a few): what closing, hiding and quitting did.
     window_commands: Vec<egui::ViewportCommand>,
+    /// The local API for the trader's programs (Settings turns it on).
+    api: api::LocalApi,
 }
 
 impl DesktopApp {
     pub fn new(ctx: &egui::Context, services: Services, settings: Settings, start: Start) -> Self {
         let settings_notifications = settings.notifications.clone();
+        let api = api::LocalApi::new(&settings.api.allowed_origins);
         let mut app = Self {
             services,
             settings,
@@ -187,6 +191,7 @@ impl DesktopApp {
             notification_settings: Arc::new(RwLock::new(settings_notifications)),
             first_frame_done: false,
             window_commands: Vec::new(),
+            api,
         };
         if app.services.tray {
             match Tray::new(&TrayState::default()) {
@@ -230,6 +235,11 @@ impl DesktopApp {
         &self.settings
     }
 
+    /// Where the local API listens, while it does.
+    pub fn api_addr(&self) -> Option<std::net::SocketAddr> {
+        self.api.addr()
+    }
+
     fn connect_view(&mut self) -> Option<&mut ConnectView> {
         match &mut self.screen {
             Screen::Connect(view) => Some(view),
@@ -251,6 +261,8 @@ impl DesktopApp {
             view.redirect_uri = saved.redirect_uri.clone();
             view.secret_saved = secret_saved;
         }
+        // No account: the API answers 503 and its streams are closed.
+        self.api.attachment.set(None);
         self.screen = Screen::Connect(Box::new(view));
     }
 
@@ -272,21 +284,27 @@ impl DesktopApp {
         config.journal = journal.clone().and_then(Result::ok);
         let store = Arc::new(RwLock::new(Store::default()));
         let ctx = self.ctx.clone();
-        let (feed, _task) = {
+        let (feed, hub) = {
             let _runtime = self.services.runtime.enter();
             // Notifications live beside the feed, not in drawing code: they go on while hidden.
-            let tap = self.services.notifications.as_ref().map(|sinks| {
+            let notifier = self.services.notifications.as_ref().map(|sinks| {
                 let (taps, received) = tokio::sync::mpsc::channel(1024);
                 notify::spawn(received, self.notification_settings.clone(), sinks());
                 taps
             });
-            feed::spawn(
+            // The local API's hub sees what the feed applies first, then the notifier.
+            let (hub, tap) = api::tap_for(&store, notifier);
+            let (feed, _task) = feed::spawn(
                 config,
                 store.clone(),
                 Box::new(move || ctx.request_repaint()),
-                tap,
-            )
+                Some(tap),
+            );
+            (feed, hub)
         };
+        self.api
+            .attachment
+            .set(Some(api::stream(store.clone(), feed.clone(), hub)));
         let mut app = OrderwatchApp::new(store, feed, account);
         app.journal = journal.map(|journal| journal.map(|journal| JournalView::new(journal, sim.is_some())));
         if let Some(linked) = &linked {
@@ -342,6 +360,8 @@ impl eframe::App for DesktopApp {
             self.hide_window(ctx);
         }
         self.poll_job();
+        self.api_poll();
+        self.api_follow_settings();
         self.close_requested(ctx);
         self.tray_tick(ctx);
     }
@@ -385,6 +405,7 @@ impl eframe::App for DesktopApp {
         self.capture_settings(&ctx);
         self.save_settings();
         self.cancel_job();
+        self.api_shutdown();
         if let Screen::Monitor(monitor) = &self.screen {
             let feed = monitor.app.feed().clone();
             // Close the socket cleanly before the runtime goes.

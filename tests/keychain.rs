@@ -10,7 +10,7 @@ use common::*;
 use orderwatch::account::{self, Session, Stored};
 use orderwatch::fyers::auth::{Authorization, Secret};
 use orderwatch::fyers::rest::Profile;
-use orderwatch::secrets::{SERVICE, SecretKind, Vault, VaultKind};
+use orderwatch::secrets::{API_KEY_USER, SERVICE, SecretKind, Vault, VaultKind};
 
 const REQUIRE_ENV: &str = "ORDERWATCH_REQUIRE_KEYCHAIN";
 
@@ -196,4 +196,47 @@ async fn a_login_saved_by_the_cli_streams_in_another_process_until_logout() {
     assert_eq!(headless.status.code(), Some(2), "no saved login any more");
     assert!(String::from_utf8_lossy(&headless.stderr).contains("run `orderwatch login`"));
     let _ = std::fs::remove_dir_all(&config);
+}
+
+/// `orderwatch api-key` makes the local API's key in the real keychain once, prints the same key on
+/// every run after, and `--regenerate` replaces it there. The user's own key, if any, is put back.
+#[test]
+fn the_local_api_key_lives_in_the_real_keychain() {
+    let Some(vault) = system_vault() else { return };
+    let before = vault.load_api_key().unwrap();
+    vault.delete_api_key().unwrap();
+    let api_key = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_orderwatch"))
+            .args(args)
+            .env_remove("ORDERWATCH_KEYCHAIN")
+            .env_remove("ORDERWATCH_API_KEY")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {said}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let made = api_key(&["api-key"]);
+    assert!(
+        orderwatch::api::ApiKey::parse(&made).is_ok() && made.len() >= 43,
+        "{made}"
+    );
+    assert_eq!(api_key(&["api-key"]), made, "the key is kept, not made again");
+    let kept = Vault::system()
+        .unwrap()
+        .load_api_key()
+        .unwrap()
+        .expect("in the keychain");
+    assert_eq!(kept.expose(), made);
+    if let Some(found) = secret_tool_lookup(API_KEY_USER) {
+        assert_eq!(found.trim(), made, "secret-tool finds it under the service");
+    }
+    let regenerated = api_key(&["api-key", "--regenerate"]);
+    assert_ne!(regenerated, made);
+    assert_eq!(api_key(&["api-key"]), regenerated);
+
+    match before {
+        Some(key) => vault.save_api_key(&key).unwrap(),
+        None => vault.delete_api_key().unwrap(),
+    }
 }

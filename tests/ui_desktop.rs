@@ -1,6 +1,7 @@
 //! The window shell's desktop behaviour, driven by label with egui_kittest: closing hides instead of
-//! quitting (and the stream goes on), Quit really quits, and the Settings window's toggles persist
-//! across a restart and reach launch-at-login and the notifier.
+//! quitting (and the stream goes on), Quit really quits, the Settings window's toggles persist
+//! across a restart and reach launch-at-login and the notifier, and its local API toggle starts and
+//! stops a real server that real HTTP and WebSocket clients reach.
 
 mod common;
 
@@ -11,9 +12,10 @@ use common::*;
 use egui::{ViewportCommand, ViewportEvent, ViewportId};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use orderwatch::config::Settings;
+use orderwatch::config::{ApiSettings, Settings};
 use orderwatch::desktop::autostart;
 use orderwatch::feed::FeedConfig;
+use orderwatch::secrets::Vault;
 use orderwatch::shell::{DesktopApp, Services, Start};
 use orderwatch::sim::{Sim, SimConfig};
 
@@ -46,12 +48,16 @@ impl World {
     }
 
     fn harness(&self, settings: Settings) -> Harness<'static, DesktopApp> {
+        self.harness_with(settings, Err("not needed".into()))
+    }
+
+    fn harness_with(&self, settings: Settings, vault: Result<Vault, String>) -> Harness<'static, DesktopApp> {
         let entry = self.autostart_entry();
         let services = Services {
             runtime: self.runtime.handle().clone(),
             socket_url: self.sim.socket_url(),
             rest_url: self.sim.rest_url(),
-            vault: Err("not needed".into()),
+            vault,
             settings_path: Some(self.settings_path()),
             browser: Arc::new(|_: &str| Ok(())),
             timing: fast_timing(),
@@ -199,4 +205,153 @@ fn settings_toggles_persist_across_a_restart() {
     harness.step();
     assert!(!world.autostart_entry().exists());
     assert!(!Settings::load(&world.settings_path()).unwrap().launch_at_login);
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// `GET /status` with `key`: the HTTP code, or `None` when nothing listens.
+fn status_code(world: &World, port: u16, key: &str) -> Option<u16> {
+    let url = format!("http://127.0.0.1:{port}/api/order-stream/status");
+    let sent = world
+        .runtime
+        .block_on(async { http_client().get(&url).bearer_auth(key).send().await });
+    sent.ok().map(|response| response.status().as_u16())
+}
+
+fn open_settings(harness: &mut Harness<'_, DesktopApp>) {
+    harness.get_by_label("Settings").click();
+    harness.step();
+    harness.step();
+}
+
+const API_TOGGLE: &str = "Serve the order stream to programs on this computer";
+
+#[test]
+fn the_settings_toggle_starts_and_stops_the_local_api() {
+    let world = World::new("api");
+    let vault = Vault::session_only();
+    let port = free_port();
+    let settings = Settings {
+        api: ApiSettings {
+            port,
+            ..ApiSettings::default()
+        },
+        ..Settings::default()
+    };
+    let mut harness = world.harness_with(settings, Ok(vault.clone()));
+    step_until(&mut harness, "streaming", connected);
+    assert_eq!(harness.state().api_addr(), None, "off by default");
+    assert_eq!(status_code(&world, port, "anything"), None, "nothing listens");
+
+    open_settings(&mut harness);
+    assert!(!checkbox(&harness, API_TOGGLE));
+    harness.get_by_label(API_TOGGLE).click();
+    step_until(&mut harness, "the API listening", |h| {
+        h.state().api_addr().is_some()
+    });
+    assert!(Settings::load(&world.settings_path()).unwrap().api.enabled);
+    assert!(has_text(
+        &harness,
+        &format!("Listening on http://127.0.0.1:{port}/api/order-stream")
+    ));
+    // The key was made in the keychain and is what the server wants; it is never drawn.
+    let key = vault.load_api_key().unwrap().expect("the key is in the keychain");
+    let key = key.expose().to_owned();
+    assert!(!has_text(&harness, &key[3..12]), "the key is on screen");
+    assert_eq!(status_code(&world, port, &key), Some(200));
+    assert_eq!(
+        status_code(&world, port, "ow_not-the-key-at-all-no-no"),
+        Some(401)
+    );
+
+    // A program's WebSocket reads the window's stream, and Settings counts it.
+    let url =
+        format!("ws://127.0.0.1:{port}/api/order-stream/stream?event_types=OnOrders,OnTrades&api_key={key}");
+    let (mut socket, _) = world
+        .runtime
+        .block_on(tokio_tungstenite::connect_async(&url))
+        .expect("the WebSocket opens");
+    let first = world
+        .runtime
+        .block_on(next_text(&mut socket))
+        .expect("a status message");
+    assert!(first.contains(r#""type":"status""#), "{first}");
+    let event = world.runtime.block_on(async {
+        loop {
+            match next_text(&mut socket).await {
+                Some(text) if text.contains(r#""type":"On"#) => break Some(text),
+                Some(_) => continue,
+                None => break None,
+            }
+        }
+    });
+    assert!(event.is_some(), "the window's events reach the program");
+    step_until(&mut harness, "one program counted", |h| {
+        has_text(h, "· 1 program connected")
+    });
+
+    // Copy puts the key on the clipboard.
+    harness.get_by_label("Copy").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if *text == key));
+    assert!(copied, "Copy puts the key on the clipboard");
+
+    // Regenerate: a new key in the keychain; the old one is refused, the program's stream closed.
+    harness.get_by_label("Regenerate").click();
+    step_until(&mut harness, "a new key, served", |h| {
+        h.state().api_addr().is_some()
+            && vault
+                .load_api_key()
+                .ok()
+                .flatten()
+                .is_some_and(|new| new.expose() != key)
+    });
+    let new_key = vault.load_api_key().unwrap().unwrap().expose().to_owned();
+    assert_eq!(status_code(&world, port, &key), Some(401));
+    assert_eq!(status_code(&world, port, &new_key), Some(200));
+    let closed = world.runtime.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while next_text(&mut socket).await.is_some() {}
+        })
+        .await
+    });
+    assert!(closed.is_ok(), "the old key's stream is closed");
+
+    // Off: nothing listens, and it stays off after a restart.
+    harness.get_by_label(API_TOGGLE).click();
+    step_until(&mut harness, "the API stopped", |h| {
+        h.state().api_addr().is_none()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while status_code(&world, port, &new_key).is_some() {
+        assert!(std::time::Instant::now() < deadline, "still listening after Off");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!Settings::load(&world.settings_path()).unwrap().api.enabled);
+    eframe::App::on_exit(harness.state_mut(), None);
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message, or `None` once the socket closes (10 s at most).
+async fn next_text(socket: &mut Socket) -> Option<String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await;
+        match next.ok()?? {
+            Ok(Message::Text(text)) => return Some(text.to_string()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
 }

@@ -129,7 +129,13 @@ impl DesktopApp {
             self.tray.is_some(),
             self.settings_problem.as_deref(),
             journal.as_ref(),
+            self.api.view(),
         );
+        self.api_work(changed.api);
+        if self.api_addr().is_some() {
+            // The count of connected programs moves without input.
+            ctx.request_repaint_after(std::time::Duration::from_secs(1));
+        }
         if changed.keep_days
             && let Screen::Monitor(monitor) = &mut self.screen
             && let Some(view) = monitor.app.journal_view()

@@ -1,10 +1,13 @@
-//! The Settings window: how the window behaves (close to tray, start minimised, launch at login)
-//! and which desktop notifications to show. Everything here is persisted; nothing is secret.
+//! The Settings window: how the window behaves (close to tray, start minimised, launch at login),
+//! which desktop notifications to show, the journal, and the local API. Everything here is
+//! persisted except the API key, which is in the keychain and shown only masked.
+
+use std::net::SocketAddr;
 
 use egui::RichText;
 
 use super::theme;
-use crate::config::{NotificationSettings, Settings};
+use crate::config::{ApiSettings, NotificationSettings, Settings};
 
 /// What changed in a frame, for the shell to apply (save, autostart, the notifier).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +16,35 @@ pub struct SettingsChanged {
     pub launch_at_login: bool,
     pub notifications: bool,
     pub keep_days: bool,
+    pub api: ApiWork,
+}
+
+/// What Settings shows of the local API, and the origins text it edits.
+pub struct ApiView<'a> {
+    /// Where it listens, while it does.
+    pub listening: Option<SocketAddr>,
+    /// Starting, stopping or making a key.
+    pub working: bool,
+    /// WebSocket clients connected now.
+    pub clients: usize,
+    /// The key, for Copy; never drawn.
+    pub key: Option<&'a str>,
+    /// Where the key is kept.
+    pub key_note: Option<&'static str>,
+    /// The key is given from outside (the environment): no Regenerate.
+    pub key_fixed: bool,
+    pub problem: Option<&'a str>,
+    pub origins_text: &'a mut String,
+}
+
+/// What the user did to the local API this frame.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApiWork {
+    /// Turned on or off.
+    pub toggled: bool,
+    pub regenerate: bool,
+    /// The origins text changed.
+    pub origins: bool,
 }
 
 /// What Settings shows of the journal.
@@ -31,6 +63,7 @@ pub fn settings_ui(
     tray_available: bool,
     problem: Option<&str>,
     journal: Option<&JournalInfo>,
+    api: ApiView<'_>,
 ) -> SettingsChanged {
     let mut changed = SettingsChanged::default();
     egui::Window::new("Settings")
@@ -93,6 +126,11 @@ pub fn settings_ui(
                     ui.label(RichText::new("No journal is open.").weak());
                 }
             }
+            ui.add_space(8.0);
+            ui.label(RichText::new("Local API for your programs").strong());
+            let (work, edited) = api_ui(ui, &mut settings.api, api);
+            changed.api = work;
+            changed.any |= edited;
             if let Some(problem) = problem {
                 ui.add_space(6.0);
                 ui.label(RichText::new(problem).color(theme::palette(ui).error));
@@ -127,6 +165,89 @@ fn notifications_ui(ui: &mut egui::Ui, n: &mut NotificationSettings) -> bool {
             .small(),
     );
     changed
+}
+
+/// The API's toggle, where it listens, its key; `true` in the second place when a setting changed.
+fn api_ui(ui: &mut egui::Ui, settings: &mut ApiSettings, view: ApiView<'_>) -> (ApiWork, bool) {
+    let toggled = ui
+        .checkbox(
+            &mut settings.enabled,
+            "Serve the order stream to programs on this computer",
+        )
+        .on_hover_text(
+            "The /api/order-stream REST and WebSocket API (see the README), on 127.0.0.1 only. \
+             Every request needs the key.",
+        )
+        .changed();
+    let mut work = ApiWork {
+        toggled,
+        ..ApiWork::default()
+    };
+    let mut edited = toggled;
+    let busy = view.listening.is_some() || view.working;
+    ui.add_enabled_ui(!busy, |ui| {
+        ui.horizontal(|ui| {
+            ui.label("Port");
+            let port = ui.add(
+                egui::DragValue::new(&mut settings.port)
+                    .range(1024..=65535)
+                    .speed(1.0),
+            );
+            ui.label("Browser origins");
+            let origins = ui.add(
+                egui::TextEdit::singleline(view.origins_text)
+                    .hint_text("http://localhost:3000")
+                    .desired_width(180.0),
+            );
+            work.origins = origins.changed();
+            edited |= port.changed() || origins.changed();
+        })
+        .response
+        .on_disabled_hover_text("Turn the API off to change where it listens and who may call it.");
+    });
+    let status = match (view.listening, view.working) {
+        (Some(addr), _) => format!(
+            "Listening on http://{addr}{} · {} connected",
+            crate::api::BASE_PATH,
+            match view.clients {
+                1 => "1 program".to_owned(),
+                n => format!("{n} programs"),
+            }
+        ),
+        (None, true) => "Working…".to_owned(),
+        (None, false) => "Off: nothing listens.".to_owned(),
+    };
+    ui.label(RichText::new(status).weak());
+    if let Some(key) = view.key {
+        ui.horizontal(|ui| {
+            ui.label("Key");
+            ui.monospace("••••••••••••••••••••");
+            if ui
+                .button("Copy")
+                .on_hover_text("Copies the key to the clipboard, for your program's settings.")
+                .clicked()
+            {
+                ui.ctx().copy_text(key.to_owned());
+            }
+            let regenerate = ui
+                .add_enabled(!view.key_fixed && !view.working, egui::Button::new("Regenerate"))
+                .on_hover_text("A new key: programs using the old one are refused from now on.");
+            work.regenerate = regenerate.clicked();
+        });
+    }
+    if let Some(note) = view.key_note {
+        ui.label(
+            RichText::new(format!(
+                "{note} Programs send it as \"Authorization: Bearer <key>\"."
+            ))
+            .weak()
+            .small(),
+        );
+    }
+    if let Some(problem) = view.problem {
+        ui.label(RichText::new(problem).color(theme::palette(ui).error));
+    }
+    (work, edited)
 }
 
 /// `812 KB`, `14.2 MB`, `1.31 GB`.
