@@ -294,10 +294,12 @@ impl DesktopApp {
             });
             // The local API's hub sees what the feed applies first, then the notifier.
             let (hub, tap) = api::tap_for(&store, notifier);
+            // Batches ask for a frame at most every 100 ms; input still repaints at once.
+            let pacer = crate::ui::repaint::Pacer::new(ctx);
             let (feed, _task) = feed::spawn(
                 config,
                 store.clone(),
-                Box::new(move || ctx.request_repaint()),
+                Box::new(move || pacer.request()),
                 Some(tap),
             );
             (feed, hub)

@@ -47,6 +47,8 @@ pub struct OrderwatchApp {
     pub journal: Option<Result<JournalView, String>>,
     /// The day whose store was drawn last frame (`None`: live), to drop rows cached for another.
     drawn_day: Option<chrono::NaiveDate>,
+    /// Frames drawn lately, for Diagnostics.
+    frames: super::repaint::FrameRate,
 }
 
 impl OrderwatchApp {
@@ -69,6 +71,7 @@ impl OrderwatchApp {
             shell_requests: Vec::new(),
             journal: None,
             drawn_day: None,
+            frames: Default::default(),
         }
     }
 
@@ -240,6 +243,7 @@ impl eframe::App for OrderwatchApp {
         let ctx = ui.ctx().clone();
         self.keys(&ctx);
         let now = Instant::now();
+        self.frames.frame(now);
         if let Some(view) = self.journal_view() {
             view.poll();
         }
@@ -303,7 +307,7 @@ impl eframe::App for OrderwatchApp {
                 Tab::Trades => self.trades.ui(ui, &store, focus),
                 Tab::Positions => positions_ui(ui, &store),
                 Tab::General => self.general.ui(ui, &store, focus),
-                Tab::Diagnostics => diagnostics_ui(ui, &store),
+                Tab::Diagnostics => diagnostics_ui(ui, &store, self.frames.per_second(now)),
             }
         });
         if wants_export {

@@ -7,7 +7,8 @@ use egui::RichText;
 use super::{format, theme};
 use crate::store::{Store, now_ms};
 
-pub fn diagnostics_ui(ui: &mut egui::Ui, store: &Store) {
+/// `repaints`: frames the window drew per second lately.
+pub fn diagnostics_ui(ui: &mut egui::Ui, store: &Store, repaints: f64) {
     let palette = theme::palette(ui);
     let now = now_ms();
     egui::ScrollArea::vertical()
@@ -24,6 +25,10 @@ pub fn diagnostics_ui(ui: &mut egui::Ui, store: &Store) {
                             format!("{:.0}", store.frames_per_second(Instant::now())),
                         ),
                         ("Frames received", format::quantity(store.frames() as i64)),
+                        (
+                            "Window repaints per second",
+                            format!("{repaints:.1} (at most ~10 while streaming)"),
+                        ),
                         ("Bad frames", format::quantity(store.bad_frames() as i64)),
                         ("Duplicates dropped", format::quantity(store.duplicates() as i64)),
                         (

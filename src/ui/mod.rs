@@ -9,6 +9,7 @@ pub mod history;
 pub mod login;
 mod orders;
 mod positions;
+pub mod repaint;
 pub mod session;
 pub mod settings;
 mod stats;
