@@ -339,7 +339,7 @@ fn the_window_works_at_800_by_600() {
         "General",
         "Diagnostics",
         "P&L",
-        "Total",
+        "Order updates",
         "Stop stream",
     ] {
         assert!(
@@ -440,4 +440,93 @@ fn the_general_tab_keeps_the_open_message_open_as_new_ones_arrive() {
         "another message opened"
     );
     drop(world.runtime);
+}
+
+/// The top edge of the widget labelled exactly `label` (a card's title).
+fn top(harness: &Harness<'_, OrderwatchApp>, label: &str) -> f32 {
+    harness.get_by_label(label).rect().top()
+}
+
+#[test]
+fn the_cards_say_what_they_count_and_fit_one_row_or_reflow_by_group() {
+    let world = world(40.0, true);
+    let store = world.running.store.clone();
+    let feed = world.running.handle.clone();
+    let mut wide = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"));
+    let store = world.running.store.clone();
+    step_until(&mut wide, "orders and unseen trades", |h| {
+        let store = store.read();
+        order_rows(h) > 10 && store.count(EventKind::Trades).unseen > 1
+    });
+    world.sim.handle().pause();
+    std::thread::sleep(Duration::from_millis(300));
+    wide.step();
+    wide.step();
+
+    // What each card counts, in its own words, and the same order count as the tab.
+    let (updates, orders, unseen_trades) = {
+        let store = store.read();
+        (
+            store.count(EventKind::Orders).total,
+            store.orders.len(),
+            store.count(EventKind::Trades).unseen,
+        )
+    };
+    assert!(updates as usize > orders, "more updates than orders");
+    let quantity = |n: usize| orderwatch::format::quantity(n as i64);
+    let orders_card = format!("{} orders by state", quantity(orders));
+    assert!(has(&wide, "Order updates") && has(&wide, &quantity(updates as usize)));
+    assert!(has(&wide, &orders_card), "{orders_card}");
+    assert!(
+        has_text(
+            &wide,
+            &format!("{} of {} orders", quantity(orders), quantity(orders))
+        ),
+        "the tab counts the same orders as the card"
+    );
+    assert!(has(&wide, &format!("+{unseen_trades} new trades")));
+    assert!(!has(&wide, "Total"), "no card adds up updates of different kinds");
+
+    let counts = ["Order updates", "Position updates", "Messages"];
+    let money = [orders_card.as_str(), "Traded value", "P&L"];
+    let one_row = |h: &Harness<'_, OrderwatchApp>| {
+        let first = top(h, counts[0]);
+        counts
+            .iter()
+            .chain(&money)
+            .all(|label| (top(h, label) - first).abs() < 1.0)
+    };
+    assert!(one_row(&wide), "every card on one row at 1280");
+
+    for (width, expect_one_row) in [(1920.0, true), (1024.0, false)] {
+        let store = world.running.store.clone();
+        let feed = world.running.handle.clone();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(width, 800.0))
+            .build_eframe(move |_| OrderwatchApp::new(store, feed, "Demo"));
+        harness.step();
+        harness.step();
+        if expect_one_row {
+            assert!(one_row(&harness), "every card on one row at {width}");
+            continue;
+        }
+        // Narrower: the counts on one row, the money cards together on the next.
+        let counts_top = top(&harness, counts[0]);
+        let money_top = top(&harness, money[0]);
+        assert!(money_top > counts_top + 10.0, "two rows at {width}");
+        for label in counts {
+            assert!(
+                (top(&harness, label) - counts_top).abs() < 1.0,
+                "{label} at {width}"
+            );
+        }
+        for label in money {
+            assert!(
+                (top(&harness, label) - money_top).abs() < 1.0,
+                "{label} at {width}"
+            );
+        }
+    }
 }

@@ -1,67 +1,95 @@
-//! The statistics cards: counts with "+N new", order states, traded value and P&L.
+//! The statistics cards, each saying what it counts: updates received per kind (with "+N new
+//! updates" since last seen), the orders by state, traded value and P&L. They sit on one row when
+//! it fits; narrower, they reflow by group (the counts, then the money), never leaving one card
+//! alone on a row.
 
 use egui::RichText;
 
-use super::{format, theme, widgets};
+use super::widgets::Card;
+use super::{format, theme};
 use crate::fyers::model::EventKind;
 use crate::store::Store;
 
-pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
+/// The cards: what was received, then the day's orders and money.
+pub fn cards(ui: &egui::Ui, store: &Store) -> [Vec<Card>; 2] {
     let palette = theme::palette(ui);
     let aggregates = store.aggregates();
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = egui::vec2(theme::SPACING, theme::SPACING);
-        let mut total = 0;
-        let mut unseen_total = 0;
-        for (kind, title) in [
-            (EventKind::Orders, "Orders"),
-            (EventKind::Trades, "Trades"),
-            (EventKind::Positions, "Positions"),
-            (EventKind::General, "General"),
-        ] {
-            let count = store.count(kind);
-            total += count.total;
-            unseen_total += count.unseen;
-            let note = (count.unseen > 0)
-                .then(|| RichText::new(format!("+{} new", count.unseen)).color(palette.pending));
-            let value = RichText::new(format::quantity(count.total as i64));
-            widgets::card_ui(ui, title, theme::COUNT_CARD_WIDTH, &[(value, note)]);
+    let counts = [
+        (EventKind::Orders, "Order updates", "updates"),
+        (EventKind::Trades, "Trades", "trades"),
+        (EventKind::Positions, "Position updates", "updates"),
+        (EventKind::General, "Messages", "messages"),
+    ]
+    .into_iter()
+    .map(|(kind, title, what)| {
+        let count = store.count(kind);
+        let what = if count.unseen == 1 {
+            what.trim_end_matches('s')
+        } else {
+            what
+        };
+        let note = (count.unseen > 0)
+            .then(|| RichText::new(format!("+{} new {what}", count.unseen)).color(palette.pending));
+        let value = RichText::new(format::quantity(count.total as i64));
+        Card::new(title, theme::COUNT_CARD_WIDTH, vec![(value, note)])
+    })
+    .collect();
+    let orders = aggregates.orders;
+    let states = [
+        ("open", orders.open, palette.pending),
+        ("filled", orders.filled, palette.filled),
+        ("rejected", orders.rejected, palette.rejected),
+        ("cancelled", orders.cancelled, palette.cancelled),
+    ]
+    .into_iter()
+    .map(|(label, count, color)| {
+        (
+            RichText::new(format::quantity(count as i64)).color(color),
+            Some(RichText::new(label).color(palette.muted)),
+        )
+    })
+    .collect();
+    let held = store.orders.len();
+    let orders_title = format!(
+        "{} order{} by state",
+        format::quantity(held as i64),
+        if held == 1 { "" } else { "s" }
+    );
+    let traded = RichText::new(format::rupees(aggregates.traded_value));
+    let pnl = [
+        ("realized", aggregates.realized_pnl),
+        ("unrealized", aggregates.unrealized_pnl),
+        ("total", aggregates.total_pnl),
+    ]
+    .into_iter()
+    .map(|(label, amount)| {
+        (
+            RichText::new(format::rupees(amount)).color(palette.pnl(amount)),
+            Some(RichText::new(label).color(palette.muted)),
+        )
+    })
+    .collect();
+    let money = vec![
+        Card::new(orders_title, 200.0, states),
+        Card::new("Traded value", 120.0, vec![(traded, None)]),
+        Card::new("P&L", 200.0, pnl),
+    ];
+    [counts, money]
+}
+
+pub fn stats_ui(ui: &mut egui::Ui, store: &Store) {
+    let groups = cards(ui, store);
+    let gap = theme::SPACING;
+    let width = |cards: &[Card]| {
+        cards.iter().map(|card| card.width(ui)).sum::<f32>() + gap * cards.len().saturating_sub(1) as f32
+    };
+    let all = width(&groups[0]) + gap + width(&groups[1]);
+    ui.spacing_mut().item_spacing = egui::vec2(gap, gap);
+    if all <= ui.available_width() {
+        ui.horizontal(|ui| groups.iter().flatten().for_each(|card| drop(card.ui(ui))));
+    } else {
+        for group in &groups {
+            ui.horizontal_wrapped(|ui| group.iter().for_each(|card| drop(card.ui(ui))));
         }
-        let note =
-            (unseen_total > 0).then(|| RichText::new(format!("+{unseen_total} new")).color(palette.pending));
-        let value = RichText::new(format::quantity(total as i64));
-        widgets::card_ui(ui, "Total", theme::COUNT_CARD_WIDTH, &[(value, note)]);
-        let orders = aggregates.orders;
-        let states: Vec<(RichText, Option<RichText>)> = [
-            ("open", orders.open, palette.pending),
-            ("filled", orders.filled, palette.filled),
-            ("rejected", orders.rejected, palette.rejected),
-            ("cancelled", orders.cancelled, palette.cancelled),
-        ]
-        .into_iter()
-        .map(|(label, count, color)| {
-            (
-                RichText::new(format::quantity(count as i64)).color(color),
-                Some(RichText::new(label).color(palette.muted)),
-            )
-        })
-        .collect();
-        widgets::card_ui(ui, "Orders by state", 200.0, &states);
-        let traded = RichText::new(format::rupees(aggregates.traded_value));
-        widgets::card_ui(ui, "Traded value", 120.0, &[(traded, None)]);
-        let pnl: Vec<(RichText, Option<RichText>)> = [
-            ("realized", aggregates.realized_pnl),
-            ("unrealized", aggregates.unrealized_pnl),
-            ("total", aggregates.total_pnl),
-        ]
-        .into_iter()
-        .map(|(label, amount)| {
-            (
-                RichText::new(format::rupees(amount)).color(palette.pnl(amount)),
-                Some(RichText::new(label).color(palette.muted)),
-            )
-        })
-        .collect();
-        widgets::card_ui(ui, "P&L", 200.0, &pnl);
-    });
+    }
 }

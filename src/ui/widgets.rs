@@ -39,60 +39,81 @@ pub fn choice_ui<T: PartialEq + Copy>(
         });
 }
 
-/// A statistics card: a title and one or more values side by side, each with a note under it.
-/// It is at least `min_width` wide and grows to fit its values (a P&L in crores); its size is
-/// worked out and claimed before drawing, so a wrapping row of cards knows when to wrap.
-pub fn card_ui(
-    ui: &mut egui::Ui,
-    title: &str,
-    min_width: f32,
-    values: &[(RichText, Option<RichText>)],
-) -> egui::Response {
-    const VALUE_SIZE: f32 = 16.0;
-    const GAP: f32 = 14.0;
-    const MARGIN: egui::Margin = egui::Margin::symmetric(10, 6);
-    let palette = theme::palette(ui);
-    let text_width = |text: &str, size: f32| {
-        ui.painter()
-            .layout_no_wrap(text.to_owned(), egui::FontId::proportional(size), Color32::WHITE)
-            .size()
-            .x
-    };
-    let small = ui
-        .style()
-        .text_styles
-        .get(&egui::TextStyle::Small)
-        .map_or(10.0, |font| font.size);
-    let content: f32 = values
-        .iter()
-        .map(|(value, note)| {
-            let note = note.as_ref().map_or(0.0, |note| text_width(note.text(), small));
-            text_width(value.text(), VALUE_SIZE).max(note) + 2.0
-        })
-        .sum::<f32>()
-        + GAP * values.len().saturating_sub(1) as f32;
-    let size = egui::vec2(min_width.max(content + MARGIN.sum().x), theme::CARD_HEIGHT);
-    ui.allocate_ui(size, |ui| {
-        egui::Frame::new()
-            .fill(palette.card)
-            .corner_radius(CornerRadius::same(6))
-            .inner_margin(MARGIN)
-            .show(ui, |ui| {
-                ui.set_min_size(size - MARGIN.sum());
-                ui.vertical(|ui| {
-                    ui.label(RichText::new(title).small().color(palette.muted));
-                    ui.horizontal(|ui| {
-                        ui.spacing_mut().item_spacing.x = GAP;
-                        for (value, note) in values {
-                            ui.vertical(|ui| {
-                                ui.add(egui::Label::new(value.clone().size(VALUE_SIZE).strong()).extend());
-                                let note = note.clone().unwrap_or_else(|| RichText::new(" "));
-                                ui.add(egui::Label::new(note.small()).extend());
-                            });
-                        }
-                    });
-                });
+/// A statistics card's title and values, measured before it is drawn.
+pub struct Card {
+    pub title: String,
+    pub min_width: f32,
+    pub values: Vec<(RichText, Option<RichText>)>,
+}
+
+const CARD_VALUE_SIZE: f32 = 16.0;
+const CARD_GAP: f32 = 14.0;
+const CARD_MARGIN: egui::Margin = egui::Margin::symmetric(10, 6);
+
+impl Card {
+    pub fn new(title: impl Into<String>, min_width: f32, values: Vec<(RichText, Option<RichText>)>) -> Self {
+        Self {
+            title: title.into(),
+            min_width,
+            values,
+        }
+    }
+
+    /// At least `min_width`, wider to fit its title and values (a P&L in crores).
+    pub fn width(&self, ui: &egui::Ui) -> f32 {
+        let text_width = |text: &str, size: f32| {
+            ui.painter()
+                .layout_no_wrap(text.to_owned(), egui::FontId::proportional(size), Color32::WHITE)
+                .size()
+                .x
+        };
+        let small = ui
+            .style()
+            .text_styles
+            .get(&egui::TextStyle::Small)
+            .map_or(10.0, |font| font.size);
+        let content: f32 = self
+            .values
+            .iter()
+            .map(|(value, note)| {
+                let note = note.as_ref().map_or(0.0, |note| text_width(note.text(), small));
+                text_width(value.text(), CARD_VALUE_SIZE).max(note) + 2.0
             })
-    })
-    .response
+            .sum::<f32>()
+            + CARD_GAP * self.values.len().saturating_sub(1) as f32;
+        let content = content.max(text_width(&self.title, small) + 2.0);
+        self.min_width.max(content + CARD_MARGIN.sum().x)
+    }
+
+    /// Draws it, its size claimed first so a row of cards knows when to wrap.
+    pub fn ui(&self, ui: &mut egui::Ui) -> egui::Response {
+        let palette = theme::palette(ui);
+        let size = egui::vec2(self.width(ui), theme::CARD_HEIGHT);
+        ui.allocate_ui(size, |ui| {
+            egui::Frame::new()
+                .fill(palette.card)
+                .corner_radius(CornerRadius::same(6))
+                .inner_margin(CARD_MARGIN)
+                .show(ui, |ui| {
+                    ui.set_min_size(size - CARD_MARGIN.sum());
+                    ui.vertical(|ui| {
+                        ui.label(RichText::new(&self.title).small().color(palette.muted));
+                        ui.horizontal(|ui| {
+                            ui.spacing_mut().item_spacing.x = CARD_GAP;
+                            for (value, note) in &self.values {
+                                ui.vertical(|ui| {
+                                    ui.add(
+                                        egui::Label::new(value.clone().size(CARD_VALUE_SIZE).strong())
+                                            .extend(),
+                                    );
+                                    let note = note.clone().unwrap_or_else(|| RichText::new(" "));
+                                    ui.add(egui::Label::new(note.small()).extend());
+                                });
+                            }
+                        });
+                    });
+                })
+        })
+        .response
+    }
 }
