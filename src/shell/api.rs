@@ -270,8 +270,13 @@ async fn api_key(vault: Option<Vault>, fresh: bool) -> Result<(ApiKey, KeySource
         let key = ApiKey::parse(&given).map_err(|err| format!("{}: {err}", api::API_KEY_ENV))?;
         return Ok((key, KeySource::Environment));
     }
+    // No keychain, or one that forgets at exit: say so, rather than "kept in the keychain".
     let Some(vault) = vault else {
         return Ok((ApiKey::generate(), KeySource::Window));
+    };
+    let source = match vault.kind() {
+        crate::secrets::VaultKind::Keychain => KeySource::Keychain,
+        _ => KeySource::Window,
     };
     // The OS keychain may block: not on the runtime's threads.
     let found = tokio::task::spawn_blocking(move || {
@@ -283,7 +288,7 @@ async fn api_key(vault: Option<Vault>, fresh: bool) -> Result<(ApiKey, KeySource
     })
     .await;
     match found {
-        Ok(Ok(key)) => Ok((key, KeySource::Keychain)),
+        Ok(Ok(key)) => Ok((key, source)),
         Ok(Err(err)) => Err(format!("The API key could not be kept in the keychain: {err}")),
         Err(_) => Err("The keychain call did not finish.".to_owned()),
     }

@@ -205,19 +205,23 @@ fn api_ui(ui: &mut egui::Ui, settings: &mut ApiSettings, view: ApiView<'_>) -> (
         .response
         .on_disabled_hover_text("Turn the API off to change where it listens and who may call it.");
     });
-    let status = match (view.listening, view.working) {
-        (Some(addr), _) => format!(
-            "Listening on http://{addr}{} · {} connected",
-            crate::api::BASE_PATH,
-            match view.clients {
-                1 => "1 program".to_owned(),
-                n => format!("{n} programs"),
-            }
-        ),
-        (None, true) => "Working…".to_owned(),
-        (None, false) => "Off: nothing listens.".to_owned(),
-    };
-    ui.label(RichText::new(status).weak());
+    match (view.listening, view.working) {
+        (Some(addr), _) => {
+            let url = format!("Listening on http://{addr}{}", crate::api::BASE_PATH);
+            ui.label(RichText::new(url).weak());
+            let clients = match view.clients {
+                1 => "1 program connected".to_owned(),
+                n => format!("{n} programs connected"),
+            };
+            ui.label(RichText::new(clients).weak());
+        }
+        (None, true) => {
+            ui.label(RichText::new("Working…").weak());
+        }
+        (None, false) => {
+            ui.label(RichText::new("Off: nothing listens.").weak());
+        }
+    }
     if let Some(key) = view.key {
         ui.horizontal(|ui| {
             ui.label("Key");
