@@ -323,11 +323,7 @@ async fn api_key(file: Option<std::path::PathBuf>) -> Result<ApiKey, KeyError> {
 async fn run_api_key(regenerate: bool) -> ExitCode {
     let key = tokio::task::spawn_blocking(move || {
         let vault = Vault::from_env()?;
-        if regenerate {
-            ApiKey::regenerate(&vault)
-        } else {
-            ApiKey::from_vault(&vault)
-        }
+        ApiKey::from_vault_or_new(&vault, regenerate)
     })
     .await;
     match key {

@@ -9,11 +9,14 @@ mod api;
 mod finish;
 mod flows;
 mod launch;
+mod services;
 mod window;
 
 pub use launch::run_desktop;
+pub use services::{
+    Autostart, Browser, NotificationSinks, Services, system_autostart, system_browser, system_notifications,
+};
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -22,67 +25,18 @@ use poll_promise::Promise;
 use crate::account::{BrowserLogin, Session, Stored};
 use crate::config::NotificationSettings;
 use crate::config::{SavedAccount, Settings};
-use crate::desktop::notify::{self, DesktopSink, Sink};
+use crate::desktop::notify;
 use crate::desktop::tray::{Tray, TrayState};
-use crate::feed::{self, Command, FeedConfig, Timing};
+use crate::feed::{self, Command, FeedConfig};
 use crate::format::capitalised;
 use crate::fyers::auth::Secret;
 use crate::fyers::login::{AppCredentials, LoginError};
 use crate::secrets::Vault;
-use crate::sim::{Sim, SimConfig};
+use crate::sim::Sim;
 use crate::store::Store;
 use crate::ui::OrderwatchApp;
 use crate::ui::history::JournalView;
 use crate::ui::login::ConnectView;
-
-/// Opens an address in the user's browser (tests put an HTTP client here).
-pub type Browser = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
-
-/// Makes the place desktop notifications go (tests put a recorder here).
-pub type NotificationSinks = Arc<dyn Fn() -> Box<dyn Sink> + Send + Sync>;
-
-/// Turns launch at login on or off.
-pub type Autostart = Arc<dyn Fn(bool) -> Result<(), String> + Send + Sync>;
-
-/// The system's launch-at-login mechanism.
-pub fn system_autostart() -> Autostart {
-    Arc::new(|enabled| crate::desktop::autostart::set(enabled).map_err(|err| err.to_string()))
-}
-
-/// The desktop's notification server.
-pub fn system_notifications() -> NotificationSinks {
-    Arc::new(|| Box::new(DesktopSink::new()))
-}
-
-/// The system browser.
-pub fn system_browser() -> Browser {
-    Arc::new(crate::desktop::browser::open)
-}
-
-/// What the shell works with: where Fyers is, the keychain, the settings file, the browser.
-#[derive(Clone)]
-pub struct Services {
-    pub runtime: tokio::runtime::Handle,
-    pub socket_url: String,
-    /// The REST base, which also serves the login calls.
-    pub rest_url: String,
-    /// The keychain, or why there is none.
-    pub vault: Result<Vault, String>,
-    pub settings_path: Option<PathBuf>,
-    pub browser: Browser,
-    pub timing: Timing,
-    /// The simulator the demo button starts.
-    pub demo: SimConfig,
-    /// Open hidden (launch at login, `--minimised`, or the setting).
-    pub start_hidden: bool,
-    /// Put an icon in the system tray.
-    pub tray: bool,
-    /// Where desktop notifications go; `None`: none are shown.
-    pub notifications: Option<NotificationSinks>,
-    pub autostart: Autostart,
-    /// Where the journal lives (the demo's beside the account's); `None`: nothing is journaled.
-    pub data_dir: Option<PathBuf>,
-}
 
 /// How the window opens.
 #[allow(clippy::large_enum_variant, reason = "made once, at start")]

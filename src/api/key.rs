@@ -82,6 +82,15 @@ impl ApiKey {
         Ok(key)
     }
 
+    /// The keychain's key, or with `fresh` a new one in its place. Blocks.
+    pub fn from_vault_or_new(vault: &Vault, fresh: bool) -> Result<Self, KeyError> {
+        if fresh {
+            Self::regenerate(vault)
+        } else {
+            Self::from_vault(vault)
+        }
+    }
+
     /// Whether `given` is this key, in time that does not depend on where they differ (both are
     /// hashed first, so not on their lengths either).
     pub fn matches(&self, given: &str) -> bool {

@@ -279,14 +279,7 @@ async fn api_key(vault: Option<Vault>, fresh: bool) -> Result<(ApiKey, KeySource
         _ => KeySource::Window,
     };
     // The OS keychain may block: not on the runtime's threads.
-    let found = tokio::task::spawn_blocking(move || {
-        if fresh {
-            ApiKey::regenerate(&vault)
-        } else {
-            ApiKey::from_vault(&vault)
-        }
-    })
-    .await;
+    let found = tokio::task::spawn_blocking(move || ApiKey::from_vault_or_new(&vault, fresh)).await;
     match found {
         Ok(Ok(key)) => Ok((key, source)),
         Ok(Err(err)) => Err(format!("The API key could not be kept in the keychain: {err}")),
