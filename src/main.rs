@@ -308,8 +308,8 @@ async fn api_key(file: Option<std::path::PathBuf>) -> Result<ApiKey, KeyError> {
     if let Some(path) = file {
         return ApiKey::from_file(&path);
     }
-    if let Ok(key) = std::env::var(orderwatch::api::API_KEY_ENV) {
-        return ApiKey::parse(&key);
+    if let Some(key) = ApiKey::from_env() {
+        return key;
     }
     let from_vault = tokio::task::spawn_blocking(|| ApiKey::from_vault(&Vault::from_env()?)).await;
     from_vault.unwrap_or_else(|_| {

@@ -54,6 +54,12 @@ impl ApiKey {
         Ok(Self(Secret::new(text)))
     }
 
+    /// The key in `ORDERWATCH_API_KEY`, if it is set (an empty value counts as unset).
+    pub fn from_env() -> Option<Result<Self, KeyError>> {
+        let given = std::env::var(API_KEY_ENV).ok()?;
+        (!given.trim().is_empty()).then(|| Self::parse(&given))
+    }
+
     /// Read from a file (the whole file, trimmed).
     pub fn from_file(path: &std::path::Path) -> Result<Self, KeyError> {
         let text = std::fs::read_to_string(path).map_err(|err| KeyError::File {

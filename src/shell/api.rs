@@ -124,7 +124,7 @@ impl DesktopApp {
     pub(super) fn api_follow_settings(&mut self) {
         let wanted = self.settings.api.enabled;
         match (&self.api.state, wanted) {
-            (ServerState::Off, true) => self.api_start(false),
+            (ServerState::Off, true) => self.api_start_with(true, false),
             (ServerState::Running(_), false) => self.api_stop(),
             _ => {}
         }
@@ -171,9 +171,8 @@ impl DesktopApp {
             ServerState::Running(server) => Some(server),
             _ => None,
         };
-        let mut config = ApiConfig::new(ApiKey::generate());
-        config.listen = SocketAddr::from(([127, 0, 0, 1], self.settings.api.port));
-        config.allowed_origins = self.settings.api.allowed_origins.clone();
+        let listen = SocketAddr::from(([127, 0, 0, 1], self.settings.api.port));
+        let allowed_origins = self.settings.api.allowed_origins.clone();
         let vault = self.services.vault.clone().ok();
         let kept = self.api.key.clone().filter(|_| !fresh);
         let attachment = self.api.attachment.clone();
@@ -190,7 +189,12 @@ impl DesktopApp {
                 None => api_key(vault, fresh).await?,
             };
             let server = if serve {
-                config.key = key.clone();
+                let config = ApiConfig {
+                    listen,
+                    allow_remote: false,
+                    allowed_origins,
+                    key: key.clone(),
+                };
                 Some(
                     ApiServer::start(config, attachment)
                         .await
@@ -202,10 +206,6 @@ impl DesktopApp {
             Ok(Started { server, key, source })
         });
         self.api.state = ServerState::Working(promise);
-    }
-
-    fn api_start(&mut self, fresh: bool) {
-        self.api_start_with(true, fresh);
     }
 
     fn api_stop(&mut self) {
@@ -263,11 +263,8 @@ impl DesktopApp {
 /// The key to serve with: the environment's, else the keychain's (made on first use, or made anew
 /// with `fresh`), else one for this window only.
 async fn api_key(vault: Option<Vault>, fresh: bool) -> Result<(ApiKey, KeySource), String> {
-    if let Some(given) = std::env::var(api::API_KEY_ENV)
-        .ok()
-        .filter(|key| !key.trim().is_empty())
-    {
-        let key = ApiKey::parse(&given).map_err(|err| format!("{}: {err}", api::API_KEY_ENV))?;
+    if let Some(given) = ApiKey::from_env() {
+        let key = given.map_err(|err| format!("{}: {err}", api::API_KEY_ENV))?;
         return Ok((key, KeySource::Environment));
     }
     // No keychain, or one that forgets at exit: say so, rather than "kept in the keychain".
