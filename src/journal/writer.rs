@@ -258,9 +258,13 @@ impl Writer {
 /// Rows per multi-row INSERT: SQLite's per-statement cost is paid once for each group.
 const ROWS_PER_INSERT: usize = 32;
 
+/// `OR ROLLBACK`: a failing row undoes the whole transaction (which the writer tries again whole)
+/// rather than only its statement, so SQLite keeps no statement journal: that journal copied
+/// every page a multi-row INSERT touched to a temporary file.
 fn insert_sql(rows: usize) -> String {
-    let mut sql =
-        String::from("INSERT INTO events (batch, day, received_ms, source, kind, key, data) VALUES ");
+    let mut sql = String::from(
+        "INSERT OR ROLLBACK INTO events (batch, day, received_ms, source, kind, key, data) VALUES ",
+    );
     for row in 0..rows {
         if row > 0 {
             sql.push(',');
