@@ -36,6 +36,9 @@ pub(crate) struct ConnectArgs {
     pub(crate) socket_url: String,
     #[arg(long, default_value = FYERS_REST_URL)]
     pub(crate) rest_url: String,
+    /// The market-data socket that prices open positions live; `off` for none.
+    #[arg(long, default_value = orderwatch::fyers::market::FYERS_MARKET_URL)]
+    pub(crate) market_url: String,
     /// APP_ID:ACCESS_TOKEN, as the Fyers SDKs take it; `-` reads it from standard input. Any local
     /// user can read a command line: prefer `-`, --access-token-file, or the environment variable.
     #[arg(long, env = "ORDERWATCH_ACCESS_TOKEN", hide_env_values = true)]
@@ -53,6 +56,12 @@ pub(crate) struct ConnectArgs {
 }
 
 impl ConnectArgs {
+    /// The market-data socket, unless turned off.
+    pub(crate) fn market(&self) -> Option<String> {
+        let url = self.market_url.trim();
+        (!url.is_empty() && url != "off").then(|| url.to_owned())
+    }
+
     /// Whether a token was given at all (a file, standard input, the option or the environment).
     pub(crate) fn has_token(&self) -> bool {
         self.access_token.is_some() || self.access_token_file.is_some()

@@ -48,28 +48,25 @@ pub(crate) async fn connection(
         let sim = Sim::start(config, ([127, 0, 0, 1], 0).into())
             .await
             .map_err(|err| (ExitCode::FAILURE, format!("cannot start the simulator: {err}")))?;
-        let feed = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
+        let mut feed = FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
+        feed.market_url = Some(sim.market_url());
         return Ok((feed, "Demo".to_owned(), Some(sim)));
     }
     let token = connect.token().map_err(|err| (ExitCode::from(2), err))?;
     match token.as_deref().map(Authorization::parse) {
         Some(Ok(auth)) => {
             let account = auth.app_id().to_owned();
-            Ok((
-                FeedConfig::new(&connect.socket_url, &connect.rest_url, Some(auth)),
-                account,
-                None,
-            ))
+            let mut feed = FeedConfig::new(&connect.socket_url, &connect.rest_url, Some(auth));
+            feed.market_url = connect.market();
+            Ok((feed, account, None))
         }
         Some(Err(err)) => Err((ExitCode::from(2), err.to_string())),
         None => match saved_login().await {
             SavedLogin::Ready { account, stored } => {
                 let auth = stored.authorization(&account.app_id);
-                Ok((
-                    FeedConfig::new(&connect.socket_url, &connect.rest_url, auth),
-                    account.app_id,
-                    None,
-                ))
+                let mut feed = FeedConfig::new(&connect.socket_url, &connect.rest_url, auth);
+                feed.market_url = connect.market();
+                Ok((feed, account.app_id, None))
             }
             SavedLogin::None { notice } => Err((
                 ExitCode::from(2),

@@ -46,6 +46,7 @@ pub fn open(runtime: &tokio::runtime::Runtime, connect: &ConnectArgs, minimised:
         runtime: runtime.handle().clone(),
         socket_url: connect.socket_url.clone(),
         rest_url: connect.rest_url.clone(),
+        market_url: connect.market(),
         vault: vault.clone().map_err(|err| err.to_string()),
         settings_path,
         browser: system_browser(),

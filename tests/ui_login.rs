@@ -60,6 +60,7 @@ impl World {
         Services {
             runtime: self.runtime.handle().clone(),
             socket_url: self.sim.socket_url(),
+            market_url: None,
             rest_url: self.sim.rest_url(),
             vault,
             settings_path: Some(self.settings_path()),

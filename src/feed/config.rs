@@ -62,6 +62,11 @@ pub struct FeedConfig {
     pub journal: Option<Journal>,
     /// The clock that says which trading day it is (tests move it to the next day).
     pub clock: Clock,
+    /// The market-data socket for live mark-to-market of open positions (`None`: off).
+    pub market_url: Option<String>,
+    pub market_timing: crate::fyers::market::client::MarketTiming,
+    /// The token the market-data socket uses: follows `auth` when the feed gets a new one.
+    pub(crate) market_auth: Arc<tokio::sync::watch::Sender<Option<Authorization>>>,
 }
 
 /// The wall clock, shifted by an offset tests can change while the feed runs.
@@ -111,7 +116,7 @@ impl FeedConfig {
         Self {
             socket_url: socket_url.to_owned(),
             rest_url: rest_url.to_owned(),
-            auth,
+            auth: auth.clone(),
             subscriptions: EventKind::ALL.into(),
             api_subscriptions: BTreeSet::new(),
             autostart: true,
@@ -120,6 +125,9 @@ impl FeedConfig {
             fault: None,
             journal: None,
             clock: Clock::default(),
+            market_url: None,
+            market_auth: Arc::new(tokio::sync::watch::Sender::new(auth.clone())),
+            market_timing: Default::default(),
         }
     }
 }

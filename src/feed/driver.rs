@@ -232,6 +232,7 @@ impl Driver<'_> {
         let expires_at = token_expiry(auth.access_token().expose());
         // A new login on a new day: the store starts that day before the token's first resync.
         self.roll_day();
+        self.shared.config.market_auth.send_replace(Some(auth.clone()));
         self.shared.config.auth = Some(auth);
         self.rest = None;
         self.shared.store.write().session = SessionInfo {

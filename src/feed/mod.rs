@@ -14,6 +14,7 @@ mod backoff;
 mod config;
 mod connection;
 mod driver;
+mod mtm;
 mod parse;
 mod resync;
 
@@ -41,6 +42,15 @@ pub type SharedStore = Arc<RwLock<Store>>;
 
 /// Called after every change to the store, so a window can wake up and redraw.
 pub type RepaintHook = Box<dyn Fn() + Send + Sync>;
+
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// What the feed is asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +139,23 @@ pub fn spawn(
 ) -> (FeedHandle, tokio::task::JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(64);
     store.write().subscriptions = config.subscriptions_asked();
-    let task = tokio::spawn(supervise(config, store, repaint, tap, commands));
+    config.market_auth.send_replace(config.auth.clone());
+    let repaint: Arc<dyn Fn() + Send + Sync> = Arc::from(repaint);
+    let mtm = config.market_url.clone().map(|url| {
+        tokio::spawn(mtm::run(
+            url,
+            config.market_auth.subscribe(),
+            config.market_timing,
+            store.clone(),
+            repaint.clone(),
+        ))
+    });
+    let feed_repaint: RepaintHook = Box::new(move || repaint());
+    let task = tokio::spawn(async move {
+        // Live prices run as long as the feed does.
+        let _mtm = mtm.map(AbortOnDrop);
+        supervise(config, store, feed_repaint, tap, commands).await;
+    });
     (
         FeedHandle {
             commands: commands_tx,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod codes;
 pub mod event;
 pub mod login;
+pub mod market;
 pub mod model;
 pub mod rest;
 pub mod socket;

@@ -88,8 +88,9 @@ impl DesktopApp {
                 Err(promise) => self.job = Some(Job::Demo(promise)),
                 Ok(Err(err)) => self.report_error(err),
                 Ok(Ok(sim)) => {
-                    let config =
+                    let mut config =
                         FeedConfig::new(&sim.socket_url(), &sim.rest_url(), Some(sim.authorization()));
+                    config.market_url = Some(sim.market_url());
                     self.show_monitor(config, "Demo".to_owned(), None, Some(sim));
                 }
             },
@@ -173,11 +174,12 @@ impl DesktopApp {
                 }
             }
             _ => {
-                let config = FeedConfig::new(
+                let mut config = FeedConfig::new(
                     &self.services.socket_url,
                     &self.services.rest_url,
                     Some(session.auth.clone()),
                 );
+                config.market_url = self.services.market_url.clone();
                 let account = session.app_id().to_owned();
                 self.show_monitor(config, account, Some(Linked { saved, stored }), None);
                 if session_only && let Screen::Monitor(monitor) = &mut self.screen {

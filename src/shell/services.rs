@@ -40,6 +40,8 @@ pub struct Services {
     pub socket_url: String,
     /// The REST base, which also serves the login calls.
     pub rest_url: String,
+    /// The market-data socket for live P&L (`None`: off).
+    pub market_url: Option<String>,
     /// The keychain, or why there is none.
     pub vault: Result<Vault, String>,
     pub settings_path: Option<PathBuf>,

@@ -132,6 +132,11 @@ impl Day {
         out
     }
 
+    /// Instrument `index`'s last traded price now (the price its next market fill is near).
+    pub fn ltp(&self, index: usize) -> Option<f64> {
+        self.ltp.get(index).copied()
+    }
+
     pub fn book(&self) -> &Book {
         &self.book
     }

@@ -82,6 +82,12 @@ pub struct SimStats {
     pub logins: AtomicU64,
     /// Access tokens issued for a refresh token and PIN.
     pub refreshes: AtomicU64,
+    /// The market-data socket: upgrades, connections open now, keep-alives, subscribe frames.
+    pub market_upgrades: AtomicU64,
+    pub market_connections_open: AtomicU64,
+    pub market_pings: AtomicU64,
+    pub market_subscribes: AtomicU64,
+    pub market_topics: AtomicU64,
 }
 
 /// The simulated venue: the day being generated and the log of frames it sent.
@@ -113,6 +119,8 @@ pub(super) struct Shared {
     /// Which tokens, refresh tokens and auth codes are alive.
     pub login: Registry,
     pub client_id: String,
+    /// Malformed frames still to send on the market-data sockets.
+    pub market_garbage: std::sync::atomic::AtomicUsize,
 }
 
 /// How the simulator runs its day.
@@ -362,6 +370,10 @@ impl Shared {
             }
             Fault::RestDown(down) => self.rest_down.store(down, std::sync::atomic::Ordering::SeqCst),
             stream_fault => {
+                if let Fault::Malformed(count) = stream_fault {
+                    self.market_garbage
+                        .fetch_add(count, std::sync::atomic::Ordering::SeqCst);
+                }
                 let end = {
                     let mut exchange = self.exchange.lock();
                     exchange.inject(&stream_fault);

@@ -50,6 +50,8 @@ pub(super) enum Verdict {
 
 struct AccessToken {
     exp: i64,
+    /// The market-data socket's credential, a claim of the token.
+    hsm_key: String,
     logged_out: bool,
     /// Refused by the token-expiry fault until `revive_all` (tokens issued later are not).
     killed: bool,
@@ -100,6 +102,24 @@ impl Registry {
         }
     }
 
+    /// Judges a bare JWT (the symbol-token call sends no `APP_ID:`).
+    pub fn check_jwt(&self, jwt: &str) -> Verdict {
+        self.check(Some(&format!("{}:{jwt}", self.config.app_id)))
+    }
+
+    /// Judges a market-data key: alive while the token that carries it is.
+    pub fn check_hsm_key(&self, key: &str) -> Verdict {
+        let issued = self.issued.lock();
+        let Some(token) = issued.access.values().find(|token| token.hsm_key == key) else {
+            return Verdict::Unknown;
+        };
+        if !token.logged_out && !token.killed && unexpired(token.exp) {
+            Verdict::Alive { exp: token.exp }
+        } else {
+            Verdict::Dead
+        }
+    }
+
     /// The token of `APP_ID:TOKEN`, when the app id is this app's.
     fn token_of<'a>(&self, header: &'a str) -> Option<&'a str> {
         header
@@ -110,8 +130,10 @@ impl Registry {
     /// A new access token that lives `lifetime` (whole seconds).
     pub fn issue_access(&self, lifetime: Duration) -> String {
         let (token, exp) = self.mint("access_token", lifetime);
+        let hsm_key = crate::fyers::market::topics::hsm_key(&token, 0).unwrap_or_default();
         let issued = AccessToken {
             exp,
+            hsm_key,
             logged_out: false,
             killed: false,
         };
@@ -195,6 +217,7 @@ impl Registry {
             "iss": "api.fyers.in", "iat": now, "exp": exp, "nbf": now, "aud": ["d:1", "x:0"],
             "sub": subject, "at_hash": format!("gAAAAAB{}", random_hex(24)), "display_name": "",
             "fy_id": self.config.client_id, "appType": app_type, "jti": random_hex(16),
+            "hsm_key": random_hex(16),
         });
         (jwt(&self.config.secret_key, &claims), exp)
     }

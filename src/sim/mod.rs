@@ -6,6 +6,7 @@ pub mod day;
 mod exchange;
 mod generator;
 mod login;
+mod market;
 pub mod replay;
 mod server;
 
@@ -70,6 +71,7 @@ impl Sim {
                 token_lifetime: config.token_lifetime,
             }),
             client_id: config.day.client_id.clone(),
+            market_garbage: std::sync::atomic::AtomicUsize::new(0),
         });
         let handle = SimHandle { shared };
         let authorization = handle.issue_token(config.token_lifetime);
@@ -95,6 +97,16 @@ impl Sim {
 
     pub fn rest_url(&self) -> String {
         format!("http://{}/api/v3", self.addr)
+    }
+
+    /// The market-data socket (`wss://socket.fyers.in/hsm/v1-5/prod` for real).
+    pub fn market_url(&self) -> String {
+        format!("ws://{}/hsm/v1-5/prod", self.addr)
+    }
+
+    /// The data API's base (`https://api-t1.fyers.in/data` for real): `/symbol-token` below it.
+    pub fn data_url(&self) -> String {
+        format!("http://{}/data", self.addr)
     }
 
     /// The `APP_ID:TOKEN` issued at start, living `SimConfig::token_lifetime`.
@@ -184,6 +196,30 @@ impl SimHandle {
 
     pub fn steps(&self) -> u64 {
         self.shared.exchange.lock().day.steps()
+    }
+
+    /// A symbol's last traded price in the day's truth (what the market-data socket streams).
+    pub fn ltp(&self, symbol: &str) -> Option<f64> {
+        let index = book::instrument_index(symbol)?;
+        self.shared.exchange.lock().day.ltp(index)
+    }
+
+    /// Topics the newest market-data connection follows, and market-data connections open.
+    pub fn market_topics(&self) -> (u64, u64) {
+        let stats = &self.shared.stats;
+        (
+            stats.market_topics.load(std::sync::atomic::Ordering::SeqCst),
+            stats
+                .market_connections_open
+                .load(std::sync::atomic::Ordering::SeqCst),
+        )
+    }
+
+    pub fn market_upgrades(&self) -> u64 {
+        self.shared
+            .stats
+            .market_upgrades
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Plays `steps` steps of the day at once, on the virtual clock, as if time had passed.

@@ -36,6 +36,8 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/api/v3/validate-refresh-token",
             post(login::validate_refresh_token),
         )
+        .route("/hsm/v1-5/prod", get(super::market::upgrade))
+        .route("/data/symbol-token", post(super::market::symbol_token))
         .route("/sim/fault/{kind}", post(fault))
         .route("/sim/stats", get(stats))
         .with_state(shared)

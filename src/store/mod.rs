@@ -2,6 +2,7 @@
 //! them, with the counters and connection health beside them. Only the feed writes it.
 
 mod day;
+mod marks;
 mod orders;
 mod pnl;
 mod replay;
@@ -18,6 +19,9 @@ type IndexSet<K> = indexmap::IndexSet<K, foldhash::fast::RandomState>;
 use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, Text, Trade};
 
 pub use day::{DAY_STARTS_IST_SECS, day_bounds_ms, day_label, session_ms, trading_day};
+pub use marks::{
+    Freshness, LivePnl, Mark, Marks, PnlMismatch, STALE_AFTER_MS, in_market_hours, unrealized_at,
+};
 pub use orders::{OrderBook, OrderCounts, OrderEntry, OrderUpdate, Origin, Outcome, Progress, supersedes};
 pub use pnl::{Aggregates, PnlPoint};
 pub use status::{
@@ -126,6 +130,7 @@ pub struct Store {
     last_feed_failure: Option<String>,
     connection_log: VecDeque<ConnectionNote>,
     pnl_history: VecDeque<PnlPoint>,
+    marks: Marks,
 }
 
 /// When a batch is applied: now, from the feed, or as recorded, from the journal (which does not
@@ -177,6 +182,7 @@ impl Store {
             last_feed_failure: None,
             connection_log: VecDeque::new(),
             pnl_history: VecDeque::new(),
+            marks: Marks::default(),
             day: None,
             config,
         }
@@ -281,6 +287,9 @@ impl Store {
     }
 
     fn apply_position(&mut self, position: Position, origin: Origin, updated_ms: i64, batch: u64) -> Outcome {
+        if origin == Origin::Resync {
+            self.check_pnl_formula(&position, updated_ms);
+        }
         let socket_batch = if origin == Origin::Socket { batch } else { 0 };
         match self.positions.get_mut(&position.id) {
             Some(entry) if origin == Origin::Resync && entry.socket_batch > batch => Outcome::Superseded,

@@ -1,7 +1,7 @@
 //! The money the cards and the chart show: totals over the positions, and the day's P&L series.
 
+use super::Store;
 use super::orders::OrderCounts;
-use super::{PositionEntry, Store};
 use crate::fyers::model::PositionSide;
 
 /// The numbers the statistics cards show.
@@ -31,7 +31,7 @@ impl Store {
         let total = self
             .positions
             .values()
-            .map(|entry| entry.position.pl.unwrap_or(0.0))
+            .map(|entry| self.live_pnl(entry, at_ms).total)
             .sum();
         let point = PnlPoint { at_ms, total };
         match self.pnl_history.back_mut() {
@@ -56,12 +56,13 @@ impl Store {
             traded_value: self.traded_value,
             ..Aggregates::default()
         };
-        for PositionEntry { position, .. } in self.positions.values() {
-            let realized = position.realized_profit.unwrap_or(0.0);
-            let unrealized = position.unrealized_profit.unwrap_or(0.0);
-            aggregates.realized_pnl += realized;
-            aggregates.unrealized_pnl += unrealized;
-            aggregates.total_pnl += position.pl.unwrap_or(realized + unrealized);
+        let now = super::now_ms();
+        for entry in self.positions.values() {
+            let position = &entry.position;
+            let live = self.live_pnl(entry, now);
+            aggregates.realized_pnl += position.realized_profit.unwrap_or(0.0);
+            aggregates.unrealized_pnl += live.unrealized;
+            aggregates.total_pnl += live.total;
             let open = position
                 .net_qty
                 .map_or(position.side != Some(PositionSide::Closed), |net| net != 0);

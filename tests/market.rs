@@ -1,0 +1,152 @@
+//! Live mark-to-market over loopback: the feed follows the open positions on the simulator's
+//! market-data socket, prices them from its ticks, and marks them stale when the socket is down.
+
+mod common;
+
+use std::time::Duration;
+
+use orderwatch::feed::Backoff;
+use orderwatch::fyers::market::client::MarketTiming;
+use orderwatch::sim::{Fault, Sim};
+use orderwatch::store::{Freshness, Store, now_ms};
+
+fn fast_market() -> MarketTiming {
+    MarketTiming {
+        ping_every: Duration::from_millis(300),
+        dead_after: Duration::from_millis(1500),
+        connect_timeout: Duration::from_secs(2),
+        backoff: Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(400),
+            jitter: 0.25,
+        },
+        stable_after: Duration::from_secs(60),
+    }
+}
+
+/// Every open position is priced live at the simulator's last traded price, and its unrealized
+/// P&L is the formula's at that price (the simulator rounds its own to paise).
+fn priced_as_the_truth(store: &Store, sim: &Sim) -> Result<usize, String> {
+    let now = now_ms();
+    let mut open = 0;
+    for entry in store.positions() {
+        let position = &entry.position;
+        if position.net_qty.unwrap_or(0) == 0 {
+            continue;
+        }
+        open += 1;
+        let symbol = position.symbol.as_deref().unwrap_or("?");
+        let truth = sim.handle().ltp(symbol).ok_or(format!("{symbol}: not traded"))?;
+        let live = store.live_pnl(entry, now);
+        if live.freshness != Freshness::Live || live.ltp != Some(truth) {
+            return Err(format!("{symbol}: {live:?}, truth {truth}"));
+        }
+        let expected = (truth - position.net_avg.unwrap_or(0.0)) * position.net_qty.unwrap_or(0) as f64;
+        if (live.unrealized - expected).abs() > 1e-6 {
+            return Err(format!("{symbol}: unrealized {} != {expected}", live.unrealized));
+        }
+    }
+    Ok(open)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_positions_follow_the_market_and_their_pnl_is_the_simulators_truth() {
+    let sim = common::start_sim(common::day(11, 1_000_000, Some(400.0))).await;
+    let mut config = common::feed_config(&sim);
+    config.market_url = Some(sim.market_url());
+    config.market_timing = fast_market();
+    let running = common::start_feed(config);
+    sim.handle().resume();
+    let mut checked = 0;
+    let mut ticks_seen = 0;
+    for _round in 0..6 {
+        // Let the day open and close positions, then hold it still and let the ticks land.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        sim.handle().pause();
+        let settled = common::wait_until(Duration::from_secs(5), || {
+            let store = running.store.read();
+            let (topics, open_sockets) = sim.handle().market_topics();
+            let wanted = store.market_topics().len() as u64;
+            wanted > 0 && topics == wanted && open_sockets == 1 && priced_as_the_truth(&store, &sim).is_ok()
+        })
+        .await;
+        let store = running.store.read();
+        assert!(
+            settled,
+            "open positions {:?}, simulator follows {:?}, pricing: {:?}, market: {}",
+            store.market_topics().len(),
+            sim.handle().market_topics(),
+            priced_as_the_truth(&store, &sim),
+            store.marks().status
+        );
+        checked += priced_as_the_truth(&store, &sim).unwrap();
+        ticks_seen = store.marks().ticks;
+        // The cards and the chart move with the ticks: the day's total is realized + live.
+        let aggregates = store.aggregates();
+        let live_total: f64 = store
+            .positions()
+            .map(|entry| store.live_pnl(entry, now_ms()).total)
+            .sum();
+        assert!((aggregates.total_pnl - live_total).abs() < 1e-6);
+        drop(store);
+        sim.handle().resume();
+    }
+    assert!(checked >= 6, "positions were priced ({checked})");
+    assert!(ticks_seen > 20, "ticks arrived ({ticks_seen})");
+    // One connection all along: following positions subscribes and unsubscribes on it.
+    assert_eq!(sim.handle().market_upgrades(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_market_socket_marks_prices_stale_and_the_reconnect_subscribes_again() {
+    let sim = common::start_sim(common::day(12, 1_000_000, Some(400.0))).await;
+    let mut config = common::feed_config(&sim);
+    config.market_url = Some(sim.market_url());
+    config.market_timing = fast_market();
+    let running = common::start_feed(config);
+    sim.handle().resume();
+    let live = || {
+        let store = running.store.read();
+        store.marks().live
+            && store
+                .positions()
+                .any(|entry| store.live_pnl(entry, now_ms()).freshness == Freshness::Live)
+    };
+    assert!(
+        common::wait_until(Duration::from_secs(10), live).await,
+        "prices went live"
+    );
+    // The token dies: the socket is closed and every reconnect is refused, so prices go stale.
+    sim.handle().inject(Fault::ExpireToken);
+    let stale = || {
+        let store = running.store.read();
+        let now = now_ms();
+        !store.marks().live
+            && store
+                .positions()
+                .all(|entry| store.live_pnl(entry, now).freshness != Freshness::Live)
+            && store
+                .positions()
+                .any(|entry| store.live_pnl(entry, now).freshness == Freshness::Stale)
+    };
+    assert!(
+        common::wait_until(Duration::from_secs(10), stale).await,
+        "prices marked stale"
+    );
+    let upgrades = sim.handle().market_upgrades();
+    // The token is good again: the client reconnects, subscribes to the open positions again, and
+    // prices are live again.
+    sim.handle().inject(Fault::DropConnections);
+    common::http_client()
+        .post(format!("http://{}/sim/fault/renew", sim.addr()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        common::wait_until(Duration::from_secs(10), live).await,
+        "prices live again"
+    );
+    assert!(sim.handle().market_upgrades() > upgrades, "it reconnected");
+    let (topics, _) = sim.handle().market_topics();
+    assert!(topics > 0, "it subscribed again");
+}
