@@ -155,6 +155,11 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     }
     println!("  socket URL:   {}", sim.socket_url());
     println!("  REST URL:     {}", sim.rest_url());
+    println!(
+        "  market data:  {} (symbol-token: {}/symbol-token)",
+        sim.market_url(),
+        sim.data_url()
+    );
     println!("  access token: {}", sim.authorization().expose());
     // A local test server: its test credentials are meant to be copied into the login form.
     let handle = sim.handle();

@@ -66,7 +66,9 @@ pub fn diagnostics_ui(ui: &mut egui::Ui, store: &Store, repaints: f64) {
                         ui.label(RichText::new(error).color(palette.error));
                         ui.end_row();
                     }
+                    market_rows(ui, store, palette.error);
                 });
+            mismatches_ui(ui, store, palette.error);
             ui.add_space(theme::SPACING);
             ui.heading("Recent bad frames");
             if store.recent_bad_frames().len() == 0 {
@@ -94,4 +96,62 @@ pub fn diagnostics_ui(ui: &mut egui::Ui, store: &Store, repaints: f64) {
                 });
             }
         });
+}
+
+/// The market-data socket, and how the live P&L formula fares against Fyers' own numbers.
+fn market_rows(ui: &mut egui::Ui, store: &Store, error: egui::Color32) {
+    let marks = store.marks();
+    let state = if marks.status.is_empty() {
+        "off"
+    } else {
+        marks.status.as_str()
+    };
+    let mismatched = marks.mismatches.len();
+    let check = format!(
+        "{} resync rows checked, {mismatched} differ (unrealized = (LTP − net avg) × net qty × multiplier)",
+        format::quantity(marks.checked as i64)
+    );
+    let rows = [
+        ("Market data", RichText::new(state)),
+        (
+            "Price ticks received",
+            RichText::new(format::quantity(marks.ticks as i64)),
+        ),
+        (
+            "P&L formula vs Fyers",
+            if mismatched > 0 {
+                RichText::new(check).color(error)
+            } else {
+                RichText::new(check)
+            },
+        ),
+    ];
+    for (label, value) in rows {
+        ui.label(RichText::new(label).weak());
+        ui.label(value);
+        ui.end_row();
+    }
+}
+
+fn mismatches_ui(ui: &mut egui::Ui, store: &Store, error: egui::Color32) {
+    let mismatches = &store.marks().mismatches;
+    if mismatches.is_empty() {
+        return;
+    }
+    ui.add_space(theme::SPACING);
+    ui.heading("P&L that differs from Fyers");
+    for mismatch in mismatches.iter().rev() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format::clock(mismatch.at_ms / 1000));
+            ui.label(mismatch.symbol.as_str());
+            ui.label(
+                RichText::new(format!(
+                    "ours {} · Fyers {}",
+                    format::rupees(mismatch.ours),
+                    format::rupees(mismatch.fyers)
+                ))
+                .color(error),
+            );
+        });
+    }
 }

@@ -6,7 +6,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use super::{format, table, theme};
 use crate::fyers::model::{IST_OFFSET_SECS, Position, PositionSide};
-use crate::store::{Store, day_label, now_ms, session_ms, trading_day};
+use crate::store::{Freshness, LivePnl, Store, day_label, now_ms, session_ms, trading_day};
 
 /// Seconds since midnight IST, as hours, for the chart's x axis.
 fn ist_hours(at_ms: i64) -> f64 {
@@ -58,6 +58,7 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
             ))
             .weak(),
         );
+        prices_ui(ui, store);
     });
     let line_color = palette.pnl(aggregates.total_pnl);
     let mut plot = Plot::new("pnl chart");
@@ -83,9 +84,13 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
             plot.line(Line::new("Total P&L", PlotPoints::from(points)).color(line_color));
         });
     ui.add_space(theme::SPACING);
-    let mut positions: Vec<&Position> = store.positions().map(|entry| &entry.position).collect();
+    let now = now_ms();
+    let mut positions: Vec<(&Position, LivePnl)> = store
+        .positions()
+        .map(|entry| (&entry.position, store.live_pnl(entry, now)))
+        .collect();
     // Open positions first, then by symbol.
-    positions.sort_by(|a, b| {
+    positions.sort_by(|(a, _), (b, _)| {
         (a.net_qty.unwrap_or(0) == 0)
             .cmp(&(b.net_qty.unwrap_or(0) == 0))
             .then_with(|| a.symbol.cmp(&b.symbol))
@@ -99,6 +104,7 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
         "Buy avg",
         "Sell qty",
         "Sell avg",
+        "LTP",
         "Realized",
         "Unrealized",
         "Total P&L",
@@ -114,7 +120,9 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                 .column(Column::remainder().at_least(150.0).clip(true));
             // Fixed numeric columns, the last one clear of the scroll bar.
-            for width in [80.0, 56.0, 70.0, 70.0, 90.0, 70.0, 90.0, 110.0, 110.0, 118.0] {
+            for width in [
+                80.0, 56.0, 70.0, 70.0, 90.0, 70.0, 90.0, 90.0, 110.0, 110.0, 118.0,
+            ] {
                 builder = builder.column(Column::exact(width));
             }
             builder
@@ -134,11 +142,11 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
                     };
                     // One more row than positions: the totals.
                     body.rows(22.0, positions.len() + 1, |mut row| {
-                        let Some(position) = positions.get(row.index()) else {
+                        let Some((position, live)) = positions.get(row.index()) else {
                             row.col(|ui| {
                                 ui.label(RichText::new("Total").strong());
                             });
-                            for _ in 0..7 {
+                            for _ in 0..8 {
                                 row.col(|_| {});
                             }
                             row.col(|ui| money(ui, aggregates.realized_pnl));
@@ -165,10 +173,50 @@ pub fn positions_ui(ui: &mut egui::Ui, store: &Store) {
                         row.col(|ui| table::right_ui(ui, format::price(position.buy_avg.unwrap_or(0.0))));
                         row.col(|ui| table::right_ui(ui, format::quantity(position.sell_qty.unwrap_or(0))));
                         row.col(|ui| table::right_ui(ui, format::price(position.sell_avg.unwrap_or(0.0))));
+                        row.col(|ui| ltp_ui(ui, live));
                         row.col(|ui| money(ui, position.realized_profit.unwrap_or(0.0)));
-                        row.col(|ui| money(ui, position.unrealized_profit.unwrap_or(0.0)));
-                        row.col(|ui| money(ui, position.pl.unwrap_or(0.0)));
+                        row.col(|ui| money(ui, live.unrealized));
+                        row.col(|ui| money(ui, live.total));
                     });
                 });
         });
+}
+
+/// A position's last traded price: live, stale (dimmed, and says why), or Fyers' own.
+fn ltp_ui(ui: &mut egui::Ui, live: &LivePnl) {
+    let Some(ltp) = live.ltp else {
+        table::right_ui(ui, RichText::new("—").weak());
+        return;
+    };
+    let (text, hover) = match live.freshness {
+        Freshness::Live => (
+            RichText::new(format::price(ltp)),
+            "Live from the market-data socket",
+        ),
+        Freshness::Stale => (
+            RichText::new(format!("{} !", format::price(ltp))).weak(),
+            "Stale: the market-data socket is down, or no tick came for a minute in market hours",
+        ),
+        Freshness::Fyers => (
+            RichText::new(format::price(ltp)),
+            "As Fyers last sent it with the position",
+        ),
+    };
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        ui.label(text).on_hover_text(hover);
+    });
+}
+
+/// Where the prices come from, beside the day's total.
+fn prices_ui(ui: &mut egui::Ui, store: &Store) {
+    let marks = store.marks();
+    if marks.status.is_empty() {
+        return;
+    }
+    let text = if marks.live {
+        RichText::new(format!("Prices {}", marks.status)).weak()
+    } else {
+        RichText::new(format!("Prices not live: {}", marks.status)).color(theme::palette(ui).connecting)
+    };
+    ui.label(text);
 }
