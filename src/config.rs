@@ -45,6 +45,8 @@ pub struct Settings {
     pub keep_days: u32,
     /// The local API for the trader's programs. Its key is in the keychain, not here.
     pub api: ApiSettings,
+    /// The rates of the day's brokerage and statutory charges.
+    pub charges: crate::store::RateTable,
 }
 
 /// The window's local API (`/api/order-stream/*`): off until the user turns it on.
@@ -85,6 +87,16 @@ pub struct NotificationSettings {
     pub stream: bool,
     /// The session ending in 15 minutes, and ended.
     pub session: bool,
+    /// P&L alerts, at the thresholds below (whole rupees; `None`: that alert is off).
+    pub pnl_alert: bool,
+    /// The day's total P&L falls to −this.
+    pub pnl_day_loss: Option<u64>,
+    /// The day's total P&L reaches +this.
+    pub pnl_day_profit: Option<u64>,
+    /// One position's P&L falls to −this.
+    pub pnl_position_loss: Option<u64>,
+    /// A distinct sound for fills, rejections and P&L alerts (the desktop's sound theme).
+    pub sounds: bool,
 }
 
 impl Default for NotificationSettings {
@@ -99,6 +111,11 @@ impl Default for NotificationSettings {
             price_alert: true,
             stream: true,
             session: true,
+            pnl_alert: true,
+            pnl_day_loss: None,
+            pnl_day_profit: None,
+            pnl_position_loss: None,
+            sounds: false,
         }
     }
 }
@@ -120,6 +137,7 @@ impl Default for Settings {
             notifications: NotificationSettings::default(),
             keep_days: crate::journal::DEFAULT_KEEP_DAYS,
             api: ApiSettings::default(),
+            charges: crate::store::RateTable::default(),
         }
     }
 }

@@ -201,6 +201,8 @@ impl Lines<'_> {
     async fn tap(&mut self, tapped: Tap) -> Result<Option<Finish>, HeadlessError> {
         match tapped {
             Tap::Status(status) => return self.status(status).await,
+            // Live P&L is for the window and its alerts; headless writes what was applied.
+            Tap::Pnl(_) => return Ok(None),
             Tap::Restored(restored) => {
                 let line = json!({
                     "type": "restored", "day": restored.day.to_string(), "events": restored.events,

@@ -236,7 +236,9 @@ impl DesktopApp {
             })
         });
         config.journal = journal.clone().and_then(Result::ok);
-        let store = Arc::new(RwLock::new(Store::default()));
+        let mut fresh = Store::default();
+        fresh.set_rates(self.settings.charges.clone());
+        let store = Arc::new(RwLock::new(fresh));
         let ctx = self.ctx.clone();
         let (feed, hub) = {
             let _runtime = self.services.runtime.enter();

@@ -150,3 +150,52 @@ async fn a_lost_market_socket_marks_prices_stale_and_the_reconnect_subscribes_ag
     let (topics, _) = sim.handle().market_topics();
     assert!(topics > 0, "it subscribed again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_day_pnl_with_live_prices_reaches_the_tap_for_alerts() {
+    use std::sync::Arc;
+
+    use orderwatch::feed::{self, Tap};
+    use parking_lot::{Mutex, RwLock};
+
+    let sim = common::start_sim(common::day(13, 1_000_000, Some(400.0))).await;
+    let mut config = common::feed_config(&sim);
+    config.market_url = Some(sim.market_url());
+    config.market_timing = fast_market();
+    let store = Arc::new(RwLock::new(Store::default()));
+    let (tap_tx, mut taps) = tokio::sync::mpsc::channel(1024);
+    let (_handle, _task) = feed::spawn(config, store.clone(), Box::new(|| {}), Some(tap_tx));
+    let last = Arc::new(Mutex::new(None));
+    let reader = {
+        let last = last.clone();
+        tokio::spawn(async move {
+            while let Some(tap) = taps.recv().await {
+                if let Tap::Pnl(snapshot) = tap {
+                    *last.lock() = Some(snapshot);
+                }
+            }
+        })
+    };
+    sim.handle().resume();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sim.handle().pause();
+    // Held still, the last snapshot sent is the store's day, in paise.
+    let same = common::wait_until(Duration::from_secs(5), || {
+        let store = store.read();
+        let aggregates = store.aggregates();
+        last.lock().as_ref().is_some_and(|snapshot| {
+            snapshot.live
+                && (snapshot.total - aggregates.total_pnl).abs() < 0.006
+                && (snapshot.unrealized - aggregates.unrealized_pnl).abs() < 0.006
+                && snapshot.positions.len() == store.positions().len()
+        })
+    })
+    .await;
+    assert!(
+        same,
+        "last snapshot {:?} vs {:?}",
+        last.lock().as_ref().map(|s| s.total),
+        store.read().aggregates()
+    );
+    reader.abort();
+}

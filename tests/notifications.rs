@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use orderwatch::config::NotificationSettings;
 use orderwatch::desktop::notify::{self, DesktopSink, Notification, NotifyKind, Sink};
-use orderwatch::feed::{self, Tap};
+use orderwatch::feed::{self, PnlSnapshot, PositionPnl, Tap};
 use orderwatch::format::{quantity, rupees};
 use orderwatch::fyers::model::{Event, EventKind, Order, OrderStatus, Side};
 use orderwatch::sim::{Book, SimConfig};
@@ -429,6 +429,74 @@ async fn burst_then_lone(shown: &Recorded, settings: Arc<RwLock<NotificationSett
         .expect("the notifier does not panic");
 }
 
+/// The day's P&L crossing the Settings' lines: one alert per crossing (with a sound), none while it
+/// hovers at a line, another once it came back and crossed again.
+async fn pnl_alerts(shown: &Recorded) {
+    let settings = Arc::new(RwLock::new(NotificationSettings {
+        pnl_day_loss: Some(5_000),
+        pnl_position_loss: Some(2_000),
+        sounds: true,
+        ..NotificationSettings::default()
+    }));
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let notifier = notify::spawn(rx, settings, recording(shown));
+    let day = |total: f64, position: f64| {
+        Tap::Pnl(PnlSnapshot {
+            total,
+            realized: -1_000.0,
+            unrealized: total + 1_000.0,
+            live: true,
+            positions: vec![PositionPnl {
+                symbol: "NSE:SBIN-EQ".into(),
+                total: position,
+                ltp: Some(805.5),
+            }],
+        })
+    };
+    // Down through −₹5,000, hovering within the margin, back up past it, down again; and one
+    // position through −₹2,000.
+    for (total, position) in [
+        (-3_000.0, -500.0),
+        (-5_050.0, -500.0),
+        (-4_950.0, -500.0),
+        (-5_200.0, -2_100.0),
+        (-4_300.0, -1_900.0),
+        (-5_600.0, -1_950.0),
+    ] {
+        tx.send(day(total, position)).await.expect("the notifier listens");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let seen = wait_until(Duration::from_secs(5), || {
+        of_kind(shown, NotifyKind::PnlAlert).len() >= 3
+    })
+    .await;
+    drop(tx);
+    tokio::time::timeout(Duration::from_secs(5), notifier)
+        .await
+        .expect("the notifier ends with its channel")
+        .expect("the notifier does not panic");
+    let alerts = of_kind(shown, NotifyKind::PnlAlert);
+    assert!(seen, "P&L alerts: {alerts:?}");
+    let summaries: Vec<&str> = alerts.iter().map(|alert| alert.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Day's loss beyond ₹5,000.00",
+            "NSE:SBIN-EQ: loss beyond ₹2,000.00",
+            "Day's loss beyond ₹5,000.00"
+        ]
+    );
+    assert_eq!(
+        alerts[0].body,
+        "Day's P&L -₹5,050.00 (realized -₹1,000.00, unrealized -₹4,050.00)"
+    );
+    assert!(
+        alerts
+            .iter()
+            .all(|alert| alert.urgent && alert.sound == Some("dialog-warning"))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_reach_a_real_notification_server() {
     let required = std::env::var("ORDERWATCH_REQUIRE_DESKTOP").is_ok_and(|value| value == "1");
@@ -464,6 +532,7 @@ async fn notifications_reach_a_real_notification_server() {
     let book = live_session(&shown, settings.clone()).await;
     check_live(&shown, &book);
     burst_then_lone(&shown, settings, &book).await;
+    pnl_alerts(&shown).await;
 
     // Everything shown was received by dunst itself.
     let shown = std::mem::take(&mut *shown.lock());

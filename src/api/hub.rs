@@ -206,7 +206,7 @@ impl Hub {
                 let mut clients = self.inner.clients.lock();
                 self.deliver(&mut clients, &text, Kinds::STATUS);
             }
-            Tap::Restored(_) => {}
+            Tap::Restored(_) | Tap::Pnl(_) => {}
         }
     }
 

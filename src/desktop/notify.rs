@@ -8,6 +8,7 @@
 mod batch;
 mod missed;
 mod notifier;
+mod pnl;
 mod sink;
 mod task;
 #[cfg(test)]
@@ -41,10 +42,11 @@ pub enum NotifyKind {
     StreamRestored,
     SessionEnding,
     SessionExpired,
+    PnlAlert,
 }
 
 impl NotifyKind {
-    pub const ALL: [NotifyKind; 10] = [
+    pub const ALL: [NotifyKind; 11] = [
         Self::OrderFilled,
         Self::OrderPartiallyFilled,
         Self::OrderRejected,
@@ -55,6 +57,7 @@ impl NotifyKind {
         Self::StreamRestored,
         Self::SessionEnding,
         Self::SessionExpired,
+        Self::PnlAlert,
     ];
 
     /// Whether the user wants to see this kind.
@@ -69,6 +72,7 @@ impl NotifyKind {
                 Self::PriceAlert => settings.price_alert,
                 Self::StreamLost | Self::StreamRestored => settings.stream,
                 Self::SessionEnding | Self::SessionExpired => settings.session,
+                Self::PnlAlert => settings.pnl_alert,
             }
     }
 
@@ -76,8 +80,19 @@ impl NotifyKind {
     pub fn is_urgent(self) -> bool {
         matches!(
             self,
-            Self::OrderRejected | Self::StreamLost | Self::SessionExpired
+            Self::OrderRejected | Self::StreamLost | Self::SessionExpired | Self::PnlAlert
         )
+    }
+
+    /// The desktop sound theme's name for this kind, when sounds are on: fills, rejections and
+    /// P&L alerts each have their own; the rest are silent.
+    pub fn sound(self) -> Option<&'static str> {
+        match self {
+            Self::OrderFilled | Self::OrderPartiallyFilled | Self::TradeExecuted => Some("complete"),
+            Self::OrderRejected => Some("dialog-error"),
+            Self::PnlAlert => Some("dialog-warning"),
+            _ => None,
+        }
     }
 }
 
@@ -90,6 +105,8 @@ pub struct Notification {
     /// Plain text; lines separated by `\n`.
     pub body: String,
     pub urgent: bool,
+    /// A sound to play with it (set when sounds are on).
+    pub sound: Option<&'static str>,
 }
 
 impl Notification {
@@ -99,6 +116,7 @@ impl Notification {
             summary: summary.into(),
             body: body.into(),
             urgent: kind.is_urgent(),
+            sound: None,
         }
     }
 }

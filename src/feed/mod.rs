@@ -88,6 +88,27 @@ pub enum Tap {
     Restored(Restored),
     /// What the connection did, in band with the events.
     Status(FeedStatus),
+    /// The day's P&L with live prices, when it changed (at most twice a second), for P&L alerts.
+    Pnl(PnlSnapshot),
+}
+
+/// The day's P&L at a moment: the totals the cards show, and each position's total.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PnlSnapshot {
+    pub total: f64,
+    pub realized: f64,
+    pub unrealized: f64,
+    /// Prices are live (the market-data socket is up).
+    pub live: bool,
+    pub positions: Vec<PositionPnl>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionPnl {
+    /// The position's symbol (its id when it has none).
+    pub symbol: crate::fyers::model::Text,
+    pub total: f64,
+    pub ltp: Option<f64>,
 }
 
 /// What a restart brought back from the journal.
@@ -148,6 +169,7 @@ pub fn spawn(
             config.market_timing,
             store.clone(),
             repaint.clone(),
+            tap.clone(),
         ))
     });
     let feed_repaint: RepaintHook = Box::new(move || repaint());

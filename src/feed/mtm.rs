@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::SharedStore;
+use super::{PnlSnapshot, PositionPnl, SharedStore, Tap};
 use crate::fyers::auth::Authorization;
 use crate::fyers::market::client::{MarketStatus, MarketTiming};
 use crate::fyers::market::{MarketClient, MarketConfig, MarketEvent};
@@ -24,7 +24,9 @@ pub(super) async fn run(
     timing: MarketTiming,
     store: SharedStore,
     repaint: Arc<dyn Fn() + Send + Sync>,
+    tap: Option<mpsc::Sender<Tap>>,
 ) {
+    let mut sent: Option<PnlSnapshot> = None;
     let (events_tx, mut events) = mpsc::channel(256);
     let config = MarketConfig {
         socket_url,
@@ -42,10 +44,49 @@ pub(super) async fn run(
                 repaint();
             }
             _ = follow.tick() => {
-                let topics = store.read().market_topics();
+                let (topics, snapshot) = {
+                    let store = store.read();
+                    (store.market_topics(), snapshot(&store))
+                };
                 client.follow(topics);
+                // P&L alerts see the day move with the prices; an unchanged day is not sent again,
+                // and a full channel only delays it to the next look.
+                if let Some(tap) = &tap
+                    && sent.as_ref() != Some(&snapshot)
+                    && tap.try_send(Tap::Pnl(snapshot.clone())).is_ok()
+                {
+                    sent = Some(snapshot);
+                }
             }
         }
+    }
+}
+
+/// The day's P&L now, in paise (so that float noise is not a change).
+fn snapshot(store: &crate::store::Store) -> PnlSnapshot {
+    let paise = |rupees: f64| (rupees * 100.0).round() / 100.0;
+    let now = now_ms();
+    let aggregates = store.aggregates();
+    PnlSnapshot {
+        total: paise(aggregates.total_pnl),
+        realized: paise(aggregates.realized_pnl),
+        unrealized: paise(aggregates.unrealized_pnl),
+        live: store.marks().live,
+        positions: store
+            .positions()
+            .map(|entry| {
+                let live = store.live_pnl(entry, now);
+                PositionPnl {
+                    symbol: entry
+                        .position
+                        .symbol
+                        .clone()
+                        .unwrap_or_else(|| entry.position.id.clone()),
+                    total: paise(live.total),
+                    ltp: live.ltp,
+                }
+            })
+            .collect(),
     }
 }
 
@@ -71,7 +112,48 @@ fn apply(store: &SharedStore, event: MarketEvent) {
         }
         MarketEvent::Notice(notice) => {
             tracing::warn!(%notice, "market data");
-            store.write().set_market_status(store.read().marks().live, notice);
+            let mut store = store.write();
+            let live = store.marks().live;
+            store.set_market_status(live, notice);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use parking_lot::RwLock;
+
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn each_market_event_lands_in_the_store() {
+        let store: SharedStore = Arc::new(RwLock::new(Store::default()));
+        apply(&store, MarketEvent::Status(MarketStatus::Live { topics: 3 }));
+        assert!(store.read().marks().live);
+        assert_eq!(store.read().marks().status, "live, 3 symbols");
+        apply(
+            &store,
+            MarketEvent::Notice("market data: over the plan's limit (code 51001)".into()),
+        );
+        assert!(
+            store.read().marks().live,
+            "a notice does not change whether prices are live"
+        );
+        assert_eq!(
+            store.read().marks().status,
+            "market data: over the plan's limit (code 51001)"
+        );
+        apply(&store, MarketEvent::Prices(vec![("NSE:SBIN-EQ".into(), 812.5)]));
+        assert_eq!(store.read().mark("NSE:SBIN-EQ").map(|mark| mark.ltp), Some(812.5));
+        let down = MarketStatus::Down {
+            error: "refused".into(),
+            retry_in: std::time::Duration::from_millis(400),
+        };
+        apply(&store, MarketEvent::Status(down));
+        assert!(!store.read().marks().live);
+        assert_eq!(store.read().marks().status, "down (refused); retrying in 1 s");
     }
 }

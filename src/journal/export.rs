@@ -67,6 +67,7 @@ impl Table {
                 "tradeValue",
                 "orderNumber",
                 "tradeNumber",
+                "charges",
             ],
             Self::Positions => &[
                 "symbol",
@@ -124,12 +125,12 @@ pub fn write_csv(out: impl Write, table: Table, store: &Store, rows: Rows<'_>) -
         }
         (Table::Trades, Rows::Trades(keys)) => {
             for entry in keys.iter().filter_map(|key| store.trade(key)) {
-                record(&mut writer, json(&entry.trade))?;
+                record(&mut writer, trade_json(store, &entry.trade))?;
             }
         }
         (Table::Trades, _) => {
             for entry in store.trades() {
-                record(&mut writer, json(&entry.trade))?;
+                record(&mut writer, trade_json(store, &entry.trade))?;
             }
         }
         (Table::Positions, Rows::Positions(ids)) => {
@@ -171,6 +172,15 @@ pub fn write_csv(out: impl Write, table: Table, store: &Store, rows: Rows<'_>) -
 
 fn json(record: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(record).unwrap_or_default()
+}
+
+/// A trade's row with its part of the day's charges.
+fn trade_json(store: &Store, trade: &crate::fyers::model::Trade) -> serde_json::Value {
+    let mut value = json(trade);
+    if let Some(charges) = store.charges().trade_charges(trade) {
+        value["charges"] = serde_json::json!((charges * 10_000.0).round() / 10_000.0);
+    }
+    value
 }
 
 fn placed(order: &Order, first_seen_ms: i64) -> i64 {

@@ -374,3 +374,36 @@ fn an_export_of_100k_orders_has_every_row_as_the_view_orders_them() {
         .collect();
     assert_eq!(ids_written, ["26120100000007", "26120100000003"]);
 }
+
+#[test]
+fn the_trades_export_carries_each_trades_part_of_the_days_charges() {
+    let mut store = Store::default();
+    for batch in simulated_batches(3, 600) {
+        store.apply_batch(batch, vec![], crate::store::Origin::Socket);
+    }
+    let mut out = Vec::new();
+    let rows = write_csv(&mut out, Table::Trades, &store, Rows::All).unwrap();
+    assert!(rows > 20, "the day has trades ({rows})");
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let charges = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "charges")
+        .expect("a charges column");
+    let parts: f64 = reader
+        .records()
+        .map(|record| {
+            record.unwrap()[charges]
+                .parse::<f64>()
+                .expect("every simulated trade is charged")
+        })
+        .sum();
+    let day = store.aggregates().charges;
+    assert!(day > 0.0);
+    // Each part is rounded to 1/100 paisa: the sum is the day's within that per row.
+    assert!(
+        (parts - day).abs() < rows as f64 * 0.000_05 + 1e-6,
+        "{parts} vs {day}"
+    );
+}

@@ -155,6 +155,15 @@ impl DesktopApp {
         if changed.notifications {
             *self.notification_settings.write() = self.settings.notifications.clone();
         }
+        if changed.charges
+            && let Screen::Monitor(monitor) = &self.screen
+        {
+            monitor
+                .app
+                .store()
+                .write()
+                .set_rates(self.settings.charges.clone());
+        }
         if changed.any {
             self.save_settings();
         }

@@ -13,7 +13,7 @@
 //! no tick came for [`STALE_AFTER_MS`] during market hours; stale prices are still used, and shown
 //! as stale.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use super::{PositionEntry, Store};
 use crate::fyers::market::topics::scrip_topic;
@@ -52,6 +52,15 @@ pub struct Marks {
     pub ticks: u64,
     pub checked: u64,
     pub mismatches: VecDeque<PnlMismatch>,
+    /// Symbols of the open positions, made again after positions change (`None`).
+    open: Option<HashSet<Text>>,
+}
+
+impl Marks {
+    /// Positions changed: the open symbols are looked at again at the next tick.
+    pub(super) fn positions_changed(&mut self) {
+        self.open = None;
+    }
 }
 
 /// A position's P&L as shown: live from a mark, or as Fyers last sent it.
@@ -93,16 +102,28 @@ pub fn in_market_hours(at_ms: i64) -> bool {
 impl Store {
     /// New last traded prices; true when an open position was re-marked (the chart gets a point).
     pub fn apply_prices<'a>(&mut self, prices: impl IntoIterator<Item = (&'a str, f64)>, at_ms: i64) -> bool {
+        let positions = &self.positions;
+        let open = self.marks.open.get_or_insert_with(|| {
+            positions
+                .values()
+                .filter(|entry| entry.position.net_qty.unwrap_or(0) != 0)
+                .filter_map(|entry| entry.position.symbol.clone())
+                .collect()
+        });
         let mut moved = false;
         for (symbol, ltp) in prices {
             if !ltp.is_finite() {
                 continue;
             }
             self.marks.ticks += 1;
-            self.marks.by_symbol.insert(symbol.into(), Mark { ltp, at_ms });
-            moved |= self.positions.values().any(|entry| {
-                entry.position.symbol.as_deref() == Some(symbol) && entry.position.net_qty.unwrap_or(0) != 0
-            });
+            moved |= open.contains(symbol);
+            let mark = Mark { ltp, at_ms };
+            match self.marks.by_symbol.get_mut(symbol) {
+                Some(known) => *known = mark,
+                None => {
+                    self.marks.by_symbol.insert(symbol.into(), mark);
+                }
+            }
         }
         if moved {
             self.record_pnl(at_ms);

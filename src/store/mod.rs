@@ -1,6 +1,7 @@
 //! The state the UI reads: orders, trades, positions and general messages as the feed last applied
 //! them, with the counters and connection health beside them. Only the feed writes it.
 
+mod charges;
 mod day;
 mod marks;
 mod orders;
@@ -18,6 +19,7 @@ type IndexSet<K> = indexmap::IndexSet<K, foldhash::fast::RandomState>;
 
 use crate::fyers::model::{Event, EventKind, GeneralEvent, Position, Text, Trade};
 
+pub use charges::{ChargeBook, Charges, RateTable, Rates, TradeClass, day_charges};
 pub use day::{DAY_STARTS_IST_SECS, day_bounds_ms, day_label, session_ms, trading_day};
 pub use marks::{
     Freshness, LivePnl, Mark, Marks, PnlMismatch, STALE_AFTER_MS, in_market_hours, unrealized_at,
@@ -131,6 +133,7 @@ pub struct Store {
     connection_log: VecDeque<ConnectionNote>,
     pnl_history: VecDeque<PnlPoint>,
     marks: Marks,
+    charges: ChargeBook,
 }
 
 /// When a batch is applied: now, from the feed, or as recorded, from the journal (which does not
@@ -183,6 +186,7 @@ impl Store {
             connection_log: VecDeque::new(),
             pnl_history: VecDeque::new(),
             marks: Marks::default(),
+            charges: ChargeBook::default(),
             day: None,
             config,
         }
@@ -290,6 +294,7 @@ impl Store {
         if origin == Origin::Resync {
             self.check_pnl_formula(&position, updated_ms);
         }
+        self.marks.positions_changed();
         let socket_batch = if origin == Origin::Socket { batch } else { 0 };
         match self.positions.get_mut(&position.id) {
             Some(entry) if origin == Origin::Resync && entry.socket_batch > batch => Outcome::Superseded,

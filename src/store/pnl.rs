@@ -12,6 +12,9 @@ pub struct Aggregates {
     pub realized_pnl: f64,
     pub unrealized_pnl: f64,
     pub total_pnl: f64,
+    /// The day's brokerage and statutory charges, and the total P&L after them.
+    pub charges: f64,
+    pub net_pnl: f64,
     pub open_positions: u64,
 }
 
@@ -68,6 +71,8 @@ impl Store {
                 .map_or(position.side != Some(PositionSide::Closed), |net| net != 0);
             aggregates.open_positions += u64::from(open);
         }
+        aggregates.charges = self.charges().charges().total();
+        aggregates.net_pnl = aggregates.total_pnl - aggregates.charges;
         aggregates
     }
 }

@@ -39,6 +39,10 @@ impl Store {
             Some(_) => {
                 let fresh = Self::new(self.config.clone());
                 let old = std::mem::replace(self, fresh);
+                // The rates go on (the new day's charges start at zero); yesterday's prices go,
+                // the market-data connection's state goes on.
+                self.set_rates(old.charges().table.clone());
+                self.set_market_status(old.marks().live, old.marks().status.clone());
                 self.connection = old.connection;
                 self.subscriptions = old.subscriptions;
                 self.resync = old.resync;

@@ -29,6 +29,7 @@ impl Store {
             return Outcome::Duplicate;
         }
         self.traded_value += trade.trade_value.unwrap_or(0.0);
+        self.charges.add(&trade);
         self.trades.insert(key, TradeEntry { trade, received_ms });
         if self.trades.len() > self.config.max_trades {
             // Oldest first, by a twentieth of the cap at a time: the shift is a pass over them all.
@@ -43,6 +44,21 @@ impl Store {
             }
         }
         Outcome::New
+    }
+
+    /// The day's charges at the current rates.
+    pub fn charges(&self) -> &super::ChargeBook {
+        &self.charges
+    }
+
+    /// New rates: the day's charges are worked out again from the trades held.
+    pub fn set_rates(&mut self, table: super::RateTable) {
+        if self.charges.table == table {
+            return;
+        }
+        let trades = self.trades.values().map(|entry| &entry.trade);
+        self.charges.reprice(table, trades);
+        self.version += 1;
     }
 
     pub fn trades(&self) -> impl ExactSizeIterator<Item = &TradeEntry> {

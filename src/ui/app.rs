@@ -129,6 +129,11 @@ impl OrderwatchApp {
         self.tab
     }
 
+    /// Shows `tab`, as its number key does.
+    pub fn set_tab(&mut self, tab: Tab) {
+        self.tab = tab;
+    }
+
     /// The order whose detail panel is open.
     pub fn selected_order(&self) -> Option<&str> {
         self.orders.selected.as_deref()

@@ -2,6 +2,7 @@
 //! return intents; the app turns them into feed commands. No I/O, no blocking here.
 
 mod app;
+mod charges;
 mod diagnostics;
 pub use crate::format;
 mod general;

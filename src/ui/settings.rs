@@ -16,6 +16,7 @@ pub struct SettingsChanged {
     pub launch_at_login: bool,
     pub notifications: bool,
     pub keep_days: bool,
+    pub charges: bool,
     pub api: ApiWork,
 }
 
@@ -127,6 +128,9 @@ pub fn settings_ui(
                 }
             }
             ui.add_space(8.0);
+            changed.charges = super::charges::charges_ui(ui, &mut settings.charges);
+            changed.any |= changed.charges;
+            ui.add_space(8.0);
             ui.label(RichText::new("Local API for your programs").strong());
             let (work, edited) = api_ui(ui, &mut settings.api, api);
             changed.api = work;
@@ -158,6 +162,23 @@ fn notifications_ui(ui: &mut egui::Ui, n: &mut NotificationSettings) -> bool {
         for (value, label) in rows {
             changed |= ui.checkbox(value, label).changed();
         }
+        ui.add_space(6.0);
+        changed |= ui
+            .checkbox(&mut n.pnl_alert, "P&L alerts, once each time a line is crossed:")
+            .changed();
+        ui.add_enabled_ui(n.pnl_alert, |ui| {
+            ui.indent("pnl alerts", |ui| {
+                changed |= threshold_ui(ui, "Day's loss beyond", &mut n.pnl_day_loss, 5_000);
+                changed |= threshold_ui(ui, "Day's profit above", &mut n.pnl_day_profit, 10_000);
+                changed |= threshold_ui(ui, "A position's loss beyond", &mut n.pnl_position_loss, 2_000);
+            });
+        });
+        changed |= ui
+            .checkbox(
+                &mut n.sounds,
+                "Sounds: one for fills, one for rejections, one for P&L alerts",
+            )
+            .changed();
     });
     ui.label(
         RichText::new("Bursts are combined: 40 fills in two seconds make one notification.")
@@ -165,6 +186,29 @@ fn notifications_ui(ui: &mut egui::Ui, n: &mut NotificationSettings) -> bool {
             .small(),
     );
     changed
+}
+
+/// An optional threshold in whole rupees: ticked, it has an amount; `default` when first ticked.
+fn threshold_ui(ui: &mut egui::Ui, label: &str, value: &mut Option<u64>, default: u64) -> bool {
+    ui.horizontal(|ui| {
+        let mut on = value.is_some();
+        let mut changed = ui.checkbox(&mut on, label).changed();
+        if changed {
+            *value = on.then_some(value.unwrap_or(default));
+        }
+        if let Some(amount) = value {
+            changed |= ui
+                .add(
+                    egui::DragValue::new(amount)
+                        .range(1..=1_000_000_000)
+                        .speed(100.0)
+                        .prefix("₹"),
+                )
+                .changed();
+        }
+        changed
+    })
+    .inner
 }
 
 /// The API's toggle, where it listens, its key; `true` in the second place when a setting changed.

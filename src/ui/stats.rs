@@ -60,6 +60,9 @@ pub fn cards(ui: &egui::Ui, store: &Store) -> [Vec<Card>; 2] {
         ("realized", aggregates.realized_pnl),
         ("unrealized", aggregates.unrealized_pnl),
         ("total", aggregates.total_pnl),
+        // Costs are money out: shown negative, and the total after them.
+        ("charges", -aggregates.charges),
+        ("net", aggregates.net_pnl),
     ]
     .into_iter()
     .map(|(label, amount)| {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::batch::{Batch, Item};
 use super::missed::Missed;
+use super::pnl::PnlAlerts;
 use super::{Notification, NotifyKind, STREAM_LOST_AFTER, wording};
 use crate::config::NotificationSettings;
 use crate::feed::Tap;
@@ -32,6 +33,9 @@ pub struct Notifier {
     /// Restored from the journal and not yet resynced: what the first resync finds changed
     /// happened while Orderwatch was closed, and is told once, as one summary.
     catching_up: Option<Missed>,
+    pnl: PnlAlerts,
+    /// The newest P&L snapshot not yet checked against the thresholds.
+    pnl_seen: Option<crate::feed::PnlSnapshot>,
 }
 
 /// The stream's health as far as notifications care.
@@ -78,6 +82,8 @@ impl Notifier {
             rejected: false,
             session_warned_at: None,
             catching_up: None,
+            pnl: PnlAlerts::default(),
+            pnl_seen: None,
         }
     }
 
@@ -97,6 +103,7 @@ impl Notifier {
                 self.catching_up = Some(Missed::default());
             }
             Tap::Status(status) => self.observe_status(status, now),
+            Tap::Pnl(snapshot) => self.pnl_seen = Some(snapshot.clone()),
         }
     }
 
@@ -254,6 +261,10 @@ impl Notifier {
             } else {
                 Lost::Silenced
             };
+        }
+        if let Some(snapshot) = self.pnl_seen.take() {
+            let alerts = self.pnl.check(&snapshot, settings);
+            due.extend(alerts.into_iter().filter(|alert| alert.kind.wanted(settings)));
         }
         let (now_due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.ready)
             .into_iter()

@@ -21,14 +21,20 @@ impl DesktopSink {
     }
 
     /// Shows `body` as plain text, whatever the server does with markup.
-    fn show_text(&mut self, summary: &str, body: &str, urgent: bool) -> Result<(), String> {
+    fn show_text(
+        &mut self,
+        summary: &str,
+        body: &str,
+        urgent: bool,
+        sound: Option<&str>,
+    ) -> Result<(), String> {
         #[cfg(all(unix, not(target_os = "macos")))]
         let body = if self.reads_markup() {
             escape_markup(body)
         } else {
             body.to_owned()
         };
-        send(summary, &body, urgent)
+        send(summary, &body, urgent, sound)
     }
 
     /// Asked on the first notification, not at start (the server may start after us), and again
@@ -49,17 +55,22 @@ impl DesktopSink {
 
 impl Sink for DesktopSink {
     fn show(&mut self, notification: &Notification) -> Result<(), String> {
-        self.show_text(&notification.summary, &notification.body, notification.urgent)
+        self.show_text(
+            &notification.summary,
+            &notification.body,
+            notification.urgent,
+            notification.sound,
+        )
     }
 }
 
 /// Shows one message now, for one-off news ("Orderwatch is still running in the tray").
 /// Blocks until the notification service answers.
 pub fn show_once(summary: &str, body: &str) -> Result<(), String> {
-    DesktopSink::new().show_text(summary, body, false)
+    DesktopSink::new().show_text(summary, body, false, None)
 }
 
-fn send(summary: &str, body: &str, urgent: bool) -> Result<(), String> {
+fn send(summary: &str, body: &str, urgent: bool, sound: Option<&str>) -> Result<(), String> {
     let mut notification = notify_rust::Notification::new();
     notification
         .appname(APP_NAME)
@@ -74,6 +85,12 @@ fn send(summary: &str, body: &str, urgent: bool) -> Result<(), String> {
     });
     #[cfg(not(any(all(unix, not(target_os = "macos")), target_os = "windows")))]
     let _ = urgent;
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if let Some(sound) = sound {
+        notification.sound_name(sound);
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    let _ = sound;
     notification
         .show()
         .map(drop)

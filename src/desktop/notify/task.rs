@@ -61,14 +61,21 @@ async fn run(
         }
         let settings = settings.read().clone();
         for notification in notifier.due(Instant::now(), &settings) {
-            desktop.show(notification);
+            desktop.show(with_sound(notification, &settings));
         }
     }
     let settings = settings.read().clone();
     for notification in notifier.flush(&settings) {
-        desktop.show(notification);
+        desktop.show(with_sound(notification, &settings));
     }
     desktop.finish().await;
+}
+
+fn with_sound(mut notification: Notification, settings: &NotificationSettings) -> Notification {
+    if settings.sounds {
+        notification.sound = notification.kind.sound();
+    }
+    notification
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -25,6 +25,7 @@ pub(super) fn title(kind: NotifyKind) -> &'static str {
         NotifyKind::StreamRestored => "Stream restored",
         NotifyKind::SessionEnding => "Session ending soon",
         NotifyKind::SessionExpired => "Session expired",
+        NotifyKind::PnlAlert => "P&L alert",
     }
 }
 
@@ -38,6 +39,7 @@ pub(super) fn count_title(kind: NotifyKind, count: usize) -> String {
         NotifyKind::OrderCancelled => format!("{count} orders cancelled"),
         NotifyKind::TradeExecuted => format!("{count} trades executed"),
         NotifyKind::PriceAlert => format!("{count} price alerts"),
+        NotifyKind::PnlAlert => format!("{count} P&L alerts"),
         // Never coalesced; worded anyway so nothing is lost if that changes.
         other => format!("{} ({count})", title(other)),
     }
