@@ -199,3 +199,79 @@ async fn the_day_pnl_with_live_prices_reaches_the_tap_for_alerts() {
     );
     reader.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_on_the_market_socket_is_survived_and_a_stalled_one_is_replaced() {
+    let sim = common::start_sim(common::day(14, 1_000_000, Some(400.0))).await;
+    let mut config = common::feed_config(&sim);
+    config.market_url = Some(sim.market_url());
+    config.market_timing = fast_market();
+    let running = common::start_feed(config);
+    sim.handle().resume();
+    let ticks = || running.store.read().marks().ticks;
+    assert!(
+        common::wait_until(Duration::from_secs(10), || ticks() > 0).await,
+        "prices flow"
+    );
+    // Cut frames, an unknown entry kind, a text frame and an unknown type: skipped, the same
+    // connection goes on pricing.
+    sim.handle().inject(Fault::Malformed(8));
+    let before = ticks();
+    assert!(
+        common::wait_until(Duration::from_secs(5), || ticks() > before + 5).await,
+        "prices go on"
+    );
+    assert_eq!(sim.handle().market_upgrades(), 1, "no reconnect for bad frames");
+    assert!(running.store.read().marks().live);
+    // The server goes silent (no data, no pongs): the connection is found dead and replaced.
+    sim.handle().inject(Fault::Stall(Duration::from_secs(4)));
+    assert!(
+        common::wait_until(Duration::from_secs(8), || sim.handle().market_upgrades() >= 2).await,
+        "a stalled market socket is replaced"
+    );
+    let before = ticks();
+    assert!(
+        common::wait_until(Duration::from_secs(10), || ticks() > before).await,
+        "prices again"
+    );
+}
+
+#[tokio::test]
+async fn the_simulators_symbol_token_call_answers_as_fyers_does() {
+    use orderwatch::fyers::market::topics::{bare_jwt, read_symbol_tokens, scrip_topic};
+
+    let sim = common::start_sim(common::day(15, 10, None)).await;
+    let http = common::http_client();
+    let url = format!("{}/symbol-token", sim.data_url());
+    let body = serde_json::json!({"symbols": ["NSE:SBIN-EQ", "NSE:NOPE-EQ"]});
+    let auth = sim.authorization();
+    let answer: serde_json::Value = http
+        .post(&url)
+        .header("authorization", bare_jwt(auth.expose()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens = read_symbol_tokens(&answer).expect("ok");
+    assert_eq!(tokens.valid["NSE:SBIN-EQ"], "10100000003045");
+    assert_eq!(
+        scrip_topic(&tokens.valid["NSE:SBIN-EQ"]).as_deref(),
+        Some("sf|nse_cm|3045")
+    );
+    assert_eq!(tokens.invalid, ["NSE:NOPE-EQ"]);
+    // The whole APP_ID:TOKEN (as every other call takes it) is not what this call wants.
+    let refused: serde_json::Value = http
+        .post(&url)
+        .header("authorization", format!("{}x", bare_jwt(auth.expose())))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(read_symbol_tokens(&refused).is_err());
+}

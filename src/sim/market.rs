@@ -304,8 +304,9 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>) {
     loop {
         let stalled = stalled_until.is_some_and(|until| Instant::now() < until);
         tokio::select! {
-            message = rx.next() => match message {
-                Some(Ok(Message::Binary(frame))) if !stalled => {
+            // Stalled, nothing is read either, so pings go unanswered (no pongs), as on a dead path.
+            message = rx.next(), if !stalled => match message {
+                Some(Ok(Message::Binary(frame))) => {
                     for reply in this.answer(&frame) {
                         if tx.send(reply).await.is_err() {
                             return;
