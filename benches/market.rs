@@ -9,6 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+#[path = "support/window.rs"]
+mod window;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use orderwatch::feed::{self, FeedConfig};
 use orderwatch::fyers::market::hsm::{self, Entry, NO_VALUE, ServerFrame};
@@ -17,6 +20,7 @@ use orderwatch::fyers::model::{Event, Position};
 use orderwatch::store::{Origin, Store, now_ms};
 use orderwatch::ui::{OrderwatchApp, Tab};
 use parking_lot::RwLock;
+use window::Window;
 
 const POSITIONS: usize = 500;
 const TICKS_PER_FRAME: usize = 50;
@@ -139,32 +143,6 @@ fn ticks(c: &mut Criterion) {
     group.finish();
 }
 
-struct Window {
-    ctx: egui::Context,
-    frame: eframe::Frame,
-    app: OrderwatchApp,
-}
-
-impl Window {
-    fn frame(&mut self) {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(1280.0, 800.0),
-            )),
-            ..Default::default()
-        };
-        let mut output = self
-            .ctx
-            .run_ui(input, |ui| eframe::App::ui(&mut self.app, ui, &mut self.frame));
-        let primitives = self
-            .ctx
-            .tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
-        black_box(primitives);
-        output.textures_delta.clear();
-    }
-}
-
 fn positions_frame(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -176,11 +154,7 @@ fn positions_frame(c: &mut Criterion) {
     config.autostart = false;
     let (handle, _task) =
         runtime.block_on(async { feed::spawn(config, store.clone(), Box::new(|| {}), None) });
-    let mut window = Window {
-        ctx: egui::Context::default(),
-        frame: eframe::Frame::_new_kittest(),
-        app: OrderwatchApp::new(store.clone(), handle, "Demo"),
-    };
+    let mut window = Window::new(OrderwatchApp::new(store.clone(), handle, "Demo"));
     window.app.set_tab(Tab::Positions);
     for _ in 0..3 {
         window.frame();

@@ -2,10 +2,12 @@
 //! and 500 positions in the store, Orders tab visible: idle, and while a writer applies 10,000
 //! order frames a second. Targets: median ≤ 2 ms idle, ≤ 4 ms while streaming.
 
-use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+#[path = "support/window.rs"]
+mod window;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use orderwatch::feed::{self, FeedConfig};
@@ -14,6 +16,7 @@ use orderwatch::sim::{Day, DayConfig};
 use orderwatch::store::{Origin, Store};
 use orderwatch::ui::OrderwatchApp;
 use parking_lot::RwLock;
+use window::Window;
 
 /// Realistic rows from a simulated day, copied out to the sizes the target names.
 fn big_store() -> (Store, Vec<Order>) {
@@ -48,32 +51,6 @@ fn big_store() -> (Store, Vec<Order>) {
     (store, orders)
 }
 
-struct Window {
-    ctx: egui::Context,
-    frame: eframe::Frame,
-    app: OrderwatchApp,
-}
-
-impl Window {
-    fn frame(&mut self) {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(1280.0, 800.0),
-            )),
-            ..Default::default()
-        };
-        let mut output = self
-            .ctx
-            .run_ui(input, |ui| eframe::App::ui(&mut self.app, ui, &mut self.frame));
-        let primitives = self
-            .ctx
-            .tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
-        black_box(primitives);
-        output.textures_delta.clear();
-    }
-}
-
 fn ui_frame(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -87,11 +64,7 @@ fn ui_frame(c: &mut Criterion) {
     config.autostart = false;
     let (handle, _task) =
         runtime.block_on(async { feed::spawn(config, store.clone(), Box::new(|| {}), None) });
-    let mut window = Window {
-        ctx: egui::Context::default(),
-        frame: eframe::Frame::_new_kittest(),
-        app: OrderwatchApp::new(store.clone(), handle, "Demo"),
-    };
+    let mut window = Window::new(OrderwatchApp::new(store.clone(), handle, "Demo"));
     for _ in 0..3 {
         window.frame();
     }

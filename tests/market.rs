@@ -24,6 +24,17 @@ fn fast_market() -> MarketTiming {
     }
 }
 
+/// A simulator playing day `seed` and a feed that prices its positions on the market socket.
+async fn priced(seed: u64) -> (Sim, common::Running) {
+    let sim = common::start_sim(common::day(seed, 1_000_000, Some(400.0))).await;
+    let mut config = common::feed_config(&sim);
+    config.market_url = Some(sim.market_url());
+    config.market_timing = fast_market();
+    let running = common::start_feed(config);
+    sim.handle().resume();
+    (sim, running)
+}
+
 /// Every open position is priced live at the simulator's last traded price, and its unrealized
 /// P&L is the formula's at that price (the simulator rounds its own to paise).
 fn priced_as_the_truth(store: &Store, sim: &Sim) -> Result<usize, String> {
@@ -51,12 +62,7 @@ fn priced_as_the_truth(store: &Store, sim: &Sim) -> Result<usize, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_positions_follow_the_market_and_their_pnl_is_the_simulators_truth() {
-    let sim = common::start_sim(common::day(11, 1_000_000, Some(400.0))).await;
-    let mut config = common::feed_config(&sim);
-    config.market_url = Some(sim.market_url());
-    config.market_timing = fast_market();
-    let running = common::start_feed(config);
-    sim.handle().resume();
+    let (sim, running) = priced(11).await;
     let mut checked = 0;
     let mut ticks_seen = 0;
     for _round in 0..6 {
@@ -99,12 +105,7 @@ async fn open_positions_follow_the_market_and_their_pnl_is_the_simulators_truth(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_market_socket_marks_prices_stale_and_the_reconnect_subscribes_again() {
-    let sim = common::start_sim(common::day(12, 1_000_000, Some(400.0))).await;
-    let mut config = common::feed_config(&sim);
-    config.market_url = Some(sim.market_url());
-    config.market_timing = fast_market();
-    let running = common::start_feed(config);
-    sim.handle().resume();
+    let (sim, running) = priced(12).await;
     let live = || {
         let store = running.store.read();
         store.marks().live
@@ -202,12 +203,7 @@ async fn the_day_pnl_with_live_prices_reaches_the_tap_for_alerts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_on_the_market_socket_is_survived_and_a_stalled_one_is_replaced() {
-    let sim = common::start_sim(common::day(14, 1_000_000, Some(400.0))).await;
-    let mut config = common::feed_config(&sim);
-    config.market_url = Some(sim.market_url());
-    config.market_timing = fast_market();
-    let running = common::start_feed(config);
-    sim.handle().resume();
+    let (sim, running) = priced(14).await;
     let ticks = || running.store.read().marks().ticks;
     assert!(
         common::wait_until(Duration::from_secs(10), || ticks() > 0).await,

@@ -5,6 +5,8 @@
 pub mod client;
 pub mod decode;
 pub mod hsm;
+mod parse;
+mod session;
 pub mod topics;
 
 /// Fyers' market-data socket.
