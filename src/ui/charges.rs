@@ -10,8 +10,9 @@ fn percent(ui: &mut egui::Ui, fraction: &mut f64) -> bool {
     let mut shown = *fraction * 100.0;
     let changed = ui
         .add(
+            // Up to 100 %: GST is 18 %; a narrower range would clamp a rate on sight.
             egui::DragValue::new(&mut shown)
-                .range(0.0..=5.0)
+                .range(0.0..=100.0)
                 .speed(0.0001)
                 .max_decimals(5)
                 .suffix(" %"),
@@ -53,6 +54,7 @@ pub fn charges_ui(ui: &mut egui::Ui, table: &mut RateTable) -> bool {
                             .add(
                                 egui::DragValue::new(&mut rates.brokerage_cap)
                                     .range(0.0..=1000.0)
+                                    .prefix("₹")
                                     .speed(1.0),
                             )
                             .changed();
@@ -98,4 +100,30 @@ pub fn charges_ui(ui: &mut egui::Ui, table: &mut RateTable) -> bool {
             });
         });
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+
+    #[test]
+    fn opening_the_rates_changes_none_of_them_and_shows_gst_at_18_percent() {
+        let mut harness = Harness::new_ui_state(
+            |ui, table: &mut RateTable| {
+                charges_ui(ui, table);
+            },
+            RateTable::default(),
+        );
+        harness.run();
+        harness.get_by_label_contains("Charges: the rates").click();
+        harness.run();
+        assert!(harness.query_by_label_contains("Equity intraday").is_some());
+        let gst =
+            harness.query_all_by_value("18 %").count() + harness.query_all_by_value("18.0000 %").count();
+        assert_eq!(gst, 1, "GST shows as 18 %");
+        assert_eq!(*harness.state(), RateTable::default(), "looking changes nothing");
+    }
 }

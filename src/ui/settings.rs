@@ -72,6 +72,9 @@ pub fn settings_ui(
         .collapsible(false)
         .resizable(false)
         .default_width(420.0)
+        // Taller than a small window: it scrolls instead of running off the screen.
+        .vscroll(true)
+        .max_height((ctx.content_rect().height() - 48.0).max(200.0))
         .pivot(egui::Align2::CENTER_CENTER)
         .default_pos(ctx.content_rect().center())
         .show(ctx, |ui| {
