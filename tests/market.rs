@@ -271,3 +271,74 @@ async fn the_simulators_symbol_token_call_answers_as_fyers_does() {
         .unwrap();
     assert!(read_symbol_tokens(&refused).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_subscribes_and_unsubscribes_as_the_followed_set_changes() {
+    use std::collections::BTreeMap;
+
+    use orderwatch::fyers::market::client::MarketStatus;
+    use orderwatch::fyers::market::{MarketClient, MarketConfig, MarketEvent};
+
+    let sim = common::start_sim(common::day(16, 1_000_000, Some(400.0))).await;
+    let (_auth_tx, auth) = tokio::sync::watch::channel(Some(sim.authorization()));
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(1024);
+    let client = MarketClient::spawn(
+        MarketConfig {
+            socket_url: sim.market_url(),
+            auth,
+            timing: fast_market(),
+        },
+        events_tx,
+    );
+    let statuses = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let prices = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let reader = {
+        let (statuses, prices) = (statuses.clone(), prices.clone());
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                match event {
+                    MarketEvent::Status(status) => statuses.lock().push(status),
+                    MarketEvent::Prices(batch) => prices.lock().extend(batch),
+                    MarketEvent::Notice(_) => {}
+                }
+            }
+        })
+    };
+    let topic = |token: &str, symbol: &str| (format!("sf|nse_cm|{token}"), symbol.to_owned());
+    client.follow(BTreeMap::from([
+        topic("3045", "NSE:SBIN-EQ"),
+        topic("2885", "NSE:RELIANCE-EQ"),
+    ]));
+    let follows = |n: u64| sim.handle().market_topics() == (n, 1);
+    assert!(
+        common::wait_until(Duration::from_secs(5), || follows(2)).await,
+        "{:?}",
+        sim.handle().market_topics()
+    );
+    // The snapshots price both at the simulator's own prices.
+    let priced = || {
+        let prices = prices.lock();
+        ["NSE:SBIN-EQ", "NSE:RELIANCE-EQ"]
+            .iter()
+            .all(|symbol| prices.iter().any(|(s, _)| s == symbol))
+    };
+    assert!(common::wait_until(Duration::from_secs(5), priced).await);
+    client.follow(BTreeMap::from([topic("3045", "NSE:SBIN-EQ")]));
+    assert!(
+        common::wait_until(Duration::from_secs(5), || follows(1)).await,
+        "unsubscribed"
+    );
+    // Nothing to follow: the connection closes; something again: a new one subscribes.
+    client.follow(BTreeMap::new());
+    assert!(
+        common::wait_until(Duration::from_secs(5), || sim.handle().market_topics().1 == 0).await,
+        "idle closes the socket"
+    );
+    client.follow(BTreeMap::from([topic("1594", "NSE:INFY-EQ")]));
+    assert!(common::wait_until(Duration::from_secs(5), || follows(1)).await);
+    assert_eq!(sim.handle().market_upgrades(), 2);
+    assert!(statuses.lock().contains(&MarketStatus::Idle));
+    assert!(statuses.lock().contains(&MarketStatus::Live { topics: 1 }));
+    drop(client);
+    reader.abort();
+}

@@ -229,6 +229,39 @@ fn open_settings(harness: &mut Harness<'_, DesktopApp>) {
     harness.step();
 }
 
+/// Clicks a widget of the Settings window, which scrolls: brought into view first with the mouse
+/// wheel over the window, as a user would.
+fn click_in_view(harness: &mut Harness<'_, DesktopApp>, label: &str) {
+    let window = settings_rect(harness);
+    for _ in 0..40 {
+        let rect = harness.get_by_label(label).rect();
+        if window.contains_rect(rect) {
+            break;
+        }
+        let input = harness.input_mut();
+        input.events.push(egui::Event::PointerMoved(window.center()));
+        input.events.push(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, if rect.top() > window.bottom() { -60.0 } else { 60.0 }),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        harness.step();
+    }
+    harness.step();
+    harness.get_by_label(label).click();
+}
+
+/// The open Settings window (its title button has the same label, and is small).
+fn settings_rect(harness: &Harness<'_, DesktopApp>) -> egui::Rect {
+    harness
+        .get_all_by_label("Settings")
+        .map(|node| node.rect())
+        .find(|rect| rect.height() > 100.0)
+        .expect("the Settings window is open")
+}
+
 const API_TOGGLE: &str = "Serve the order stream to programs on this computer";
 
 #[test]
@@ -250,7 +283,7 @@ fn the_settings_toggle_starts_and_stops_the_local_api() {
 
     open_settings(&mut harness);
     assert!(!checkbox(&harness, API_TOGGLE));
-    harness.get_by_label(API_TOGGLE).click();
+    click_in_view(&mut harness, API_TOGGLE);
     step_until(&mut harness, "the API listening", |h| {
         h.state().api_addr().is_some()
     });
@@ -296,7 +329,7 @@ fn the_settings_toggle_starts_and_stops_the_local_api() {
     });
 
     // Copy puts the key on the clipboard.
-    harness.get_by_label("Copy").click();
+    click_in_view(&mut harness, "Copy");
     harness.step();
     let copied = harness
         .output()
@@ -307,7 +340,7 @@ fn the_settings_toggle_starts_and_stops_the_local_api() {
     assert!(copied, "Copy puts the key on the clipboard");
 
     // Regenerate: a new key in the keychain; the old one is refused, the program's stream closed.
-    harness.get_by_label("Regenerate").click();
+    click_in_view(&mut harness, "Regenerate");
     step_until(&mut harness, "a new key, served", |h| {
         h.state().api_addr().is_some()
             && vault
@@ -328,7 +361,7 @@ fn the_settings_toggle_starts_and_stops_the_local_api() {
     assert!(closed.is_ok(), "the old key's stream is closed");
 
     // Off: nothing listens, and it stays off after a restart.
-    harness.get_by_label(API_TOGGLE).click();
+    click_in_view(&mut harness, API_TOGGLE);
     step_until(&mut harness, "the API stopped", |h| {
         h.state().api_addr().is_none()
     });
@@ -355,4 +388,29 @@ async fn next_text(socket: &mut Socket) -> Option<String> {
             Ok(_) => continue,
         }
     }
+}
+
+#[test]
+fn on_a_small_screen_settings_stays_on_it_and_scrolls_to_its_last_section() {
+    let world = World::new("small");
+    let mut harness = world.harness_with(Settings::default(), Ok(Vault::session_only()));
+    harness.set_size(egui::vec2(1024.0, 600.0));
+    step_until(&mut harness, "streaming", connected);
+    open_settings(&mut harness);
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 600.0));
+    let window = settings_rect(&harness);
+    assert!(screen.contains_rect(window), "{window:?} runs off {screen:?}");
+    // The toggle is below the fold at first, and on screen (inside the window) once scrolled to.
+    let toggle = harness.get_by_label(API_TOGGLE).rect();
+    assert!(toggle.top() > window.bottom(), "{toggle:?} was in view already");
+    click_in_view(&mut harness, API_TOGGLE);
+    let toggle = harness.get_by_label(API_TOGGLE).rect();
+    assert!(
+        window.contains_rect(toggle),
+        "{toggle:?} not scrolled into {window:?}"
+    );
+    step_until(&mut harness, "the API listening", |h| {
+        h.state().api_addr().is_some()
+    });
+    eframe::App::on_exit(harness.state_mut(), None);
 }
