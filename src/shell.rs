@@ -250,8 +250,12 @@ impl DesktopApp {
             });
             // The local API's hub sees what the feed applies first, then the notifier.
             let (hub, tap) = api::tap_for(&store, notifier);
-            // Batches ask for a frame at most every 100 ms; input still repaints at once.
-            let pacer = crate::ui::repaint::Pacer::new(ctx);
+            // Batches ask for a frame at most every 100 ms, price ticks every 250 ms; input still
+            // repaints at once.
+            let pacer = Arc::new(crate::ui::repaint::Pacer::new(ctx));
+            let mut config = config;
+            let prices = pacer.clone();
+            config.price_repaint = Some(feed::PriceRepaint(Arc::new(move || prices.request_prices())));
             let (feed, _task) = feed::spawn(
                 config,
                 store.clone(),

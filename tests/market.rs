@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use orderwatch::feed::Backoff;
@@ -62,7 +64,18 @@ fn priced_as_the_truth(store: &Store, sim: &Sim) -> Result<usize, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_positions_follow_the_market_and_their_pnl_is_the_simulators_truth() {
-    let (sim, running) = priced(11).await;
+    let sim = common::start_sim(common::day(11, 1_000_000, Some(400.0))).await;
+    let mut config = common::feed_config(&sim);
+    config.market_url = Some(sim.market_url());
+    config.market_timing = fast_market();
+    // The window paces price ticks apart from order events: ticks call their own hook.
+    let price_repaints = Arc::new(AtomicUsize::new(0));
+    let counter = price_repaints.clone();
+    config.price_repaint = Some(orderwatch::feed::PriceRepaint(Arc::new(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+    })));
+    let running = common::start_feed(config);
+    sim.handle().resume();
     let mut checked = 0;
     let mut ticks_seen = 0;
     for _round in 0..6 {
@@ -99,6 +112,11 @@ async fn open_positions_follow_the_market_and_their_pnl_is_the_simulators_truth(
     }
     assert!(checked >= 6, "positions were priced ({checked})");
     assert!(ticks_seen > 20, "ticks arrived ({ticks_seen})");
+    assert!(
+        price_repaints.load(Ordering::Relaxed) >= 20,
+        "ticks asked for frames through the price hook ({})",
+        price_repaints.load(Ordering::Relaxed)
+    );
     // One connection all along: following positions subscribes and unsubscribes on it.
     assert_eq!(sim.handle().market_upgrades(), 1);
 }

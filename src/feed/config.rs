@@ -65,6 +65,9 @@ pub struct FeedConfig {
     /// The market-data socket for live mark-to-market of open positions (`None`: off).
     pub market_url: Option<String>,
     pub market_timing: crate::fyers::market::client::MarketTiming,
+    /// What a price tick calls to have the window redrawn (`None`: the feed's own hook). The
+    /// window paces ticks more than order events: a price moving is worth fewer frames.
+    pub price_repaint: Option<PriceRepaint>,
     /// The token the market-data socket uses: follows `auth` when the feed gets a new one.
     pub(crate) market_auth: Arc<tokio::sync::watch::Sender<Option<Authorization>>>,
 }
@@ -83,6 +86,16 @@ impl Clock {
     /// Moves this clock (and every clone of it) by `by_ms` from the wall clock.
     pub fn set_offset(&self, by_ms: i64) {
         self.offset_ms.store(by_ms, Ordering::Relaxed);
+    }
+}
+
+/// The price ticks' repaint hook.
+#[derive(Clone)]
+pub struct PriceRepaint(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for PriceRepaint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PriceRepaint(..)")
     }
 }
 
@@ -128,6 +141,7 @@ impl FeedConfig {
             market_url: None,
             market_auth: Arc::new(tokio::sync::watch::Sender::new(auth.clone())),
             market_timing: Default::default(),
+            price_repaint: None,
         }
     }
 }

@@ -33,7 +33,7 @@ use crate::store::{Origin, Store};
 
 pub use crate::store::{FeedStatus, SESSION_EXPIRED};
 pub use backoff::Backoff;
-pub use config::{Clock, FeedConfig, FeedFault, Timing};
+pub use config::{Clock, FeedConfig, FeedFault, PriceRepaint, Timing};
 pub use connection::{Connection, Effect, Input, MIN_RESYNC_SPACING, Request, ResyncOutcome};
 pub use driver::MAX_BATCH;
 pub use parse::{Parsed, parse_messages};
@@ -168,7 +168,10 @@ pub fn spawn(
             config.market_auth.subscribe(),
             config.market_timing,
             store.clone(),
-            repaint.clone(),
+            config
+                .price_repaint
+                .as_ref()
+                .map_or_else(|| repaint.clone(), |hook| hook.0.clone()),
             tap.clone(),
         ))
     });
