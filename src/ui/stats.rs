@@ -75,7 +75,8 @@ pub fn cards(ui: &egui::Ui, store: &Store) -> [Vec<Card>; 2] {
     let money = vec![
         Card::new(orders_title, 200.0, states),
         Card::new("Traded value", 120.0, vec![(traded, None)]),
-        Card::new("P&L", 200.0, pnl),
+        // Charges and net are details of the day's P&L: smaller, so all cards fit one row at 1280.
+        Card::new("P&L", 200.0, pnl).with_details_from(3),
     ];
     [counts, money]
 }

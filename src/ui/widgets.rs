@@ -44,9 +44,12 @@ pub struct Card {
     pub title: String,
     pub min_width: f32,
     pub values: Vec<(RichText, Option<RichText>)>,
+    /// Values from this index on are details, drawn smaller (the P&L's charges and net).
+    pub details_from: Option<usize>,
 }
 
 const CARD_VALUE_SIZE: f32 = 16.0;
+const CARD_DETAIL_SIZE: f32 = 13.0;
 const CARD_GAP: f32 = 14.0;
 const CARD_MARGIN: egui::Margin = egui::Margin::symmetric(10, 6);
 
@@ -56,6 +59,20 @@ impl Card {
             title: title.into(),
             min_width,
             values,
+            details_from: None,
+        }
+    }
+
+    /// Draws the values from `index` on smaller, as details of the ones before.
+    pub fn with_details_from(mut self, index: usize) -> Self {
+        self.details_from = Some(index);
+        self
+    }
+
+    fn value_size(&self, index: usize) -> f32 {
+        match self.details_from {
+            Some(from) if index >= from => CARD_DETAIL_SIZE,
+            _ => CARD_VALUE_SIZE,
         }
     }
 
@@ -75,9 +92,10 @@ impl Card {
         let content: f32 = self
             .values
             .iter()
-            .map(|(value, note)| {
+            .enumerate()
+            .map(|(index, (value, note))| {
                 let note = note.as_ref().map_or(0.0, |note| text_width(note.text(), small));
-                text_width(value.text(), CARD_VALUE_SIZE).max(note) + 2.0
+                text_width(value.text(), self.value_size(index)).max(note) + 2.0
             })
             .sum::<f32>()
             + CARD_GAP * self.values.len().saturating_sub(1) as f32;
@@ -100,12 +118,12 @@ impl Card {
                         ui.label(RichText::new(&self.title).small().color(palette.muted));
                         ui.horizontal(|ui| {
                             ui.spacing_mut().item_spacing.x = CARD_GAP;
-                            for (value, note) in &self.values {
+                            for (index, (value, note)) in self.values.iter().enumerate() {
+                                let size = self.value_size(index);
                                 ui.vertical(|ui| {
-                                    ui.add(
-                                        egui::Label::new(value.clone().size(CARD_VALUE_SIZE).strong())
-                                            .extend(),
-                                    );
+                                    // Details sit on the same baseline as the headline values.
+                                    ui.add_space(CARD_VALUE_SIZE - size);
+                                    ui.add(egui::Label::new(value.clone().size(size).strong()).extend());
                                     let note = note.clone().unwrap_or_else(|| RichText::new(" "));
                                     ui.add(egui::Label::new(note.small()).extend());
                                 });
