@@ -360,3 +360,46 @@ async fn the_client_subscribes_and_unsubscribes_as_the_followed_set_changes() {
     drop(client);
     reader.abort();
 }
+
+/// Stopping the stream stops live prices too (they show as not live); starting it resumes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_stream_closes_the_market_socket_and_starting_it_opens_it_again() {
+    let (sim, running) = priced(13).await;
+    let live = || running.store.read().marks().live && sim.handle().market_topics().1 == 1;
+    assert!(
+        common::wait_until(Duration::from_secs(10), live).await,
+        "prices went live"
+    );
+    running
+        .handle
+        .command(orderwatch::feed::Command::Disconnect)
+        .await
+        .unwrap();
+    let quiet = || !running.store.read().marks().live && sim.handle().market_topics().1 == 0;
+    assert!(
+        common::wait_until(Duration::from_secs(10), quiet).await,
+        "the market socket stayed open after Stop: {:?}, {}",
+        sim.handle().market_topics(),
+        running.store.read().marks().status
+    );
+    assert_eq!(
+        running.store.read().marks().status,
+        "off while the stream is stopped"
+    );
+    let ticks = running.store.read().marks().ticks;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        running.store.read().marks().ticks,
+        ticks,
+        "no ticks while stopped"
+    );
+    running
+        .handle
+        .command(orderwatch::feed::Command::Connect)
+        .await
+        .unwrap();
+    assert!(
+        common::wait_until(Duration::from_secs(10), live).await,
+        "prices live again after Start"
+    );
+}

@@ -12,7 +12,7 @@ use super::{PnlSnapshot, PositionPnl, SharedStore, Tap};
 use crate::fyers::auth::Authorization;
 use crate::fyers::market::client::{MarketStatus, MarketTiming};
 use crate::fyers::market::{MarketClient, MarketConfig, MarketEvent};
-use crate::store::now_ms;
+use crate::store::{ConnectionState, now_ms};
 
 /// How often the open positions are looked at.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
@@ -46,7 +46,11 @@ pub(super) async fn run(
             _ = follow.tick() => {
                 let (topics, snapshot) = {
                     let store = store.read();
-                    (store.market_topics(), snapshot(&store))
+                    // The user stopped the stream: the market-data socket goes quiet with it (its
+                    // prices then show as not live), and comes back when the stream starts again.
+                    let stopped = matches!(store.connection, ConnectionState::Disconnected);
+                    let topics = if stopped { Default::default() } else { store.market_topics() };
+                    (topics, snapshot(&store))
                 };
                 client.follow(topics);
                 // P&L alerts see the day move with the prices; an unchanged day is not sent again,
@@ -100,7 +104,14 @@ fn apply(store: &SharedStore, event: MarketEvent) {
         }
         MarketEvent::Status(status) => {
             let line = match &status {
-                MarketStatus::Idle => "no open positions to price".to_owned(),
+                MarketStatus::Idle => {
+                    let stopped = matches!(store.read().connection, ConnectionState::Disconnected);
+                    if stopped {
+                        "off while the stream is stopped".to_owned()
+                    } else {
+                        "no open positions to price".to_owned()
+                    }
+                }
                 MarketStatus::Connecting => "connecting".to_owned(),
                 MarketStatus::Live { topics } => format!("live, {topics} symbols"),
                 MarketStatus::Down { error, retry_in } => {
