@@ -12,7 +12,7 @@ use super::{PnlSnapshot, PositionPnl, SharedStore, Tap};
 use crate::fyers::auth::Authorization;
 use crate::fyers::market::client::{MarketStatus, MarketTiming};
 use crate::fyers::market::{MarketClient, MarketConfig, MarketEvent};
-use crate::store::{ConnectionState, now_ms};
+use crate::store::now_ms;
 
 /// How often the open positions are looked at.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
@@ -48,8 +48,11 @@ pub(super) async fn run(
                     let store = store.read();
                     // The user stopped the stream: the market-data socket goes quiet with it (its
                     // prices then show as not live), and comes back when the stream starts again.
-                    let stopped = matches!(store.connection, ConnectionState::Disconnected);
-                    let topics = if stopped { Default::default() } else { store.market_topics() };
+                    let topics = if store.connection.is_stopped() {
+                        Default::default()
+                    } else {
+                        store.market_topics()
+                    };
                     (topics, snapshot(&store))
                 };
                 client.follow(topics);
@@ -103,15 +106,12 @@ fn apply(store: &SharedStore, event: MarketEvent) {
                 .apply_prices(prices.iter().map(|(symbol, ltp)| (symbol.as_str(), *ltp)), at);
         }
         MarketEvent::Status(status) => {
+            let mut store = store.write();
             let line = match &status {
-                MarketStatus::Idle => {
-                    let stopped = matches!(store.read().connection, ConnectionState::Disconnected);
-                    if stopped {
-                        "off while the stream is stopped".to_owned()
-                    } else {
-                        "no open positions to price".to_owned()
-                    }
+                MarketStatus::Idle if store.connection.is_stopped() => {
+                    "off while the stream is stopped".to_owned()
                 }
+                MarketStatus::Idle => "no open positions to price".to_owned(),
                 MarketStatus::Connecting => "connecting".to_owned(),
                 MarketStatus::Live { topics } => format!("live, {topics} symbols"),
                 MarketStatus::Down { error, retry_in } => {
@@ -119,7 +119,7 @@ fn apply(store: &SharedStore, event: MarketEvent) {
                 }
                 MarketStatus::NoToken(why) => format!("off: {why}"),
             };
-            store.write().set_market_status(status.is_live(), line);
+            store.set_market_status(status.is_live(), line);
         }
         MarketEvent::Notice(notice) => {
             tracing::warn!(%notice, "market data");

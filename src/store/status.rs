@@ -38,6 +38,11 @@ impl ConnectionState {
         matches!(self, Self::Connected { .. })
     }
 
+    /// Not streaming because the user stopped it (or never started it).
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, Self::Disconnected)
+    }
+
     /// A short label: "connected", "reconnecting"…
     pub fn label(&self) -> &'static str {
         match self {

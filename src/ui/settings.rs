@@ -83,72 +83,85 @@ pub fn settings_ui(
                 .min_scrolled_height(height)
                 .auto_shrink([false, true])
                 .show(ui, |ui| {
-                    ui.label(RichText::new("Window").strong());
-                    let close = ui.checkbox(
-                        &mut settings.close_to_tray,
-                        "Closing the window hides it to the tray",
-                    );
-                    let hint = if tray_available {
-                        "Quit from the tray menu or the Quit button ends Orderwatch."
-                    } else {
-                        "No tray is available here: closing minimises instead, and monitoring goes on."
-                    };
-                    let close = close.on_hover_text(hint);
-                    let minimised = ui.checkbox(&mut settings.start_minimised, "Start minimised to the tray");
-                    let login = ui.checkbox(&mut settings.launch_at_login, "Launch at login (minimised)");
-                    changed.any |= close.changed() || minimised.changed() || login.changed();
-                    changed.launch_at_login = login.changed();
-                    ui.add_space(8.0);
-                    ui.label(RichText::new("Notifications").strong());
-                    let notifications = notifications_ui(ui, &mut settings.notifications);
-                    changed.any |= notifications;
-                    changed.notifications = notifications;
-                    ui.add_space(8.0);
-                    ui.label(RichText::new("Journal").strong());
-                    ui.horizontal(|ui| {
-                        ui.label("Keep the last");
-                        let days = ui.add(
-                            egui::DragValue::new(&mut settings.keep_days)
-                                .range(1..=3650)
-                                .speed(1.0),
-                        );
-                        ui.label("trading days").on_hover_text(
-                            "Older days are deleted whole, from the next start or new trading day on.",
-                        );
-                        changed.keep_days = days.changed();
-                        changed.any |= days.changed();
-                    });
-                    match journal {
-                        Some(info) => {
-                            ui.label(
-                                RichText::new(format!(
-                                    "{} in {} day{}: {}",
-                                    file_size(info.bytes),
-                                    info.days,
-                                    if info.days == 1 { "" } else { "s" },
-                                    info.path.display()
-                                ))
-                                .weak(),
-                            );
-                        }
-                        None => {
-                            ui.label(RichText::new("No journal is open.").weak());
-                        }
-                    }
-                    ui.add_space(8.0);
-                    changed.charges = super::charges::charges_ui(ui, &mut settings.charges);
-                    changed.any |= changed.charges;
-                    ui.add_space(8.0);
-                    ui.label(RichText::new("Local API for your programs").strong());
-                    let (work, edited) = api_ui(ui, &mut settings.api, api);
-                    changed.api = work;
-                    changed.any |= edited;
-                    if let Some(problem) = problem {
-                        ui.add_space(6.0);
-                        ui.label(RichText::new(problem).color(theme::palette(ui).error));
-                    }
+                    changed = body_ui(ui, settings, tray_available, problem, journal, api);
                 });
         });
+    changed
+}
+
+/// The sections, top to bottom.
+fn body_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    tray_available: bool,
+    problem: Option<&str>,
+    journal: Option<&JournalInfo>,
+    api: ApiView<'_>,
+) -> SettingsChanged {
+    let mut changed = SettingsChanged::default();
+    ui.label(RichText::new("Window").strong());
+    let close = ui.checkbox(
+        &mut settings.close_to_tray,
+        "Closing the window hides it to the tray",
+    );
+    let hint = if tray_available {
+        "Quit from the tray menu or the Quit button ends Orderwatch."
+    } else {
+        "No tray is available here: closing minimises instead, and monitoring goes on."
+    };
+    let close = close.on_hover_text(hint);
+    let minimised = ui.checkbox(&mut settings.start_minimised, "Start minimised to the tray");
+    let login = ui.checkbox(&mut settings.launch_at_login, "Launch at login (minimised)");
+    changed.any |= close.changed() || minimised.changed() || login.changed();
+    changed.launch_at_login = login.changed();
+    ui.add_space(8.0);
+    ui.label(RichText::new("Notifications").strong());
+    let notifications = notifications_ui(ui, &mut settings.notifications);
+    changed.any |= notifications;
+    changed.notifications = notifications;
+    ui.add_space(8.0);
+    ui.label(RichText::new("Journal").strong());
+    ui.horizontal(|ui| {
+        ui.label("Keep the last");
+        let days = ui.add(
+            egui::DragValue::new(&mut settings.keep_days)
+                .range(1..=3650)
+                .speed(1.0),
+        );
+        ui.label("trading days")
+            .on_hover_text("Older days are deleted whole, from the next start or new trading day on.");
+        changed.keep_days = days.changed();
+        changed.any |= days.changed();
+    });
+    match journal {
+        Some(info) => {
+            ui.label(
+                RichText::new(format!(
+                    "{} in {} day{}: {}",
+                    file_size(info.bytes),
+                    info.days,
+                    if info.days == 1 { "" } else { "s" },
+                    info.path.display()
+                ))
+                .weak(),
+            );
+        }
+        None => {
+            ui.label(RichText::new("No journal is open.").weak());
+        }
+    }
+    ui.add_space(8.0);
+    changed.charges = super::charges::charges_ui(ui, &mut settings.charges);
+    changed.any |= changed.charges;
+    ui.add_space(8.0);
+    ui.label(RichText::new("Local API for your programs").strong());
+    let (work, edited) = api_ui(ui, &mut settings.api, api);
+    changed.api = work;
+    changed.any |= edited;
+    if let Some(problem) = problem {
+        ui.add_space(6.0);
+        ui.label(RichText::new(problem).color(theme::palette(ui).error));
+    }
     changed
 }
 
