@@ -1,11 +1,13 @@
 //! The fan-out from the one feed to many API clients. The feed's tap reaches [`relay`], which
-//! hands each applied event to [`Hub::publish`] (written as text once, shared by every client
-//! that wants its kind) before passing the tap on (to the notifier). Publishing never waits: each
-//! client has a bounded queue, and a client whose queue is full is closed with a reason (it can
-//! reconnect and read the REST lists); nothing is dropped without the client being told.
+//! hands each applied batch to [`Hub::publish`] (each event written as text once, shared by every
+//! client that wants its kind) before passing the tap on (to the notifier). A client's queue takes
+//! a batch as one [`Parcel`], so fifty clients cost fifty hand-overs per batch, not per event.
+//! Publishing never waits: each client's queue is bounded in events, and a client whose queue is
+//! full is closed with a reason (it can reconnect and read the REST lists); nothing is dropped
+//! without the client being told.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 use parking_lot::Mutex;
@@ -59,10 +61,16 @@ pub enum Kicked {
     Stopping(&'static str),
 }
 
+/// Messages for one client, in order: an applied batch's events of the kinds it wants, or a
+/// status. Shared by every client whose filter picks the same events.
+pub type Parcel = Arc<[Utf8Bytes]>;
+
 struct Slot {
     id: u64,
     kinds: Arc<AtomicU8>,
-    queue: mpsc::Sender<Utf8Bytes>,
+    /// As many parcels as messages may wait; `queued` counts the messages.
+    queue: mpsc::Sender<Parcel>,
+    queued: Arc<AtomicUsize>,
     kick: Option<oneshot::Sender<Kicked>>,
 }
 
@@ -78,7 +86,11 @@ impl Slot {
 pub struct Membership {
     pub id: u64,
     pub kinds: Arc<AtomicU8>,
-    pub queue: mpsc::Receiver<Utf8Bytes>,
+    pub queue: mpsc::Receiver<Parcel>,
+    /// Messages in `queue`: the writer takes off what it takes out.
+    pub queued: Arc<AtomicUsize>,
+    /// The most messages `queue` may hold.
+    pub limit: usize,
     pub kicked: oneshot::Receiver<Kicked>,
 }
 
@@ -134,19 +146,24 @@ impl Hub {
     /// A new client, wanting `kinds`.
     pub fn join(&self, kinds: Kinds) -> Membership {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        // Every parcel holds a message at least: the count below is reached first.
         let (queue_tx, queue) = mpsc::channel(self.inner.queue);
         let (kick, kicked) = oneshot::channel();
         let kinds = Arc::new(AtomicU8::new(kinds.0));
+        let queued = Arc::new(AtomicUsize::new(0));
         self.inner.clients.lock().push(Slot {
             id,
             kinds: kinds.clone(),
             queue: queue_tx,
+            queued: queued.clone(),
             kick: Some(kick),
         });
         Membership {
             id,
             kinds,
             queue,
+            queued,
+            limit: self.inner.queue,
             kicked,
         }
     }
@@ -187,15 +204,31 @@ impl Hub {
                 let wanted = clients
                     .iter()
                     .fold(0u8, |bits, slot| bits | slot.kinds.load(Ordering::Relaxed));
-                for event in events {
-                    let kind = event.kind();
-                    let bit = 1u8 << kind.index();
-                    if wanted & bit == 0 {
-                        continue;
+                let lines: Vec<(u8, Utf8Bytes)> = events
+                    .iter()
+                    .map(|event| (1u8 << event.kind().index(), event))
+                    .filter(|(bit, _)| wanted & bit != 0)
+                    .map(|(bit, event)| (bit, Utf8Bytes::from(event_line(event, *origin))))
+                    .collect();
+                let present = lines.iter().fold(0u8, |bits, (bit, _)| bits | bit);
+                // One parcel per distinct filter: usually every client wants all, and shares one.
+                let mut made: Vec<(u8, Parcel)> = Vec::new();
+                self.deliver(&mut clients, |kinds| {
+                    let kinds = kinds & present;
+                    if kinds == 0 {
+                        return None;
                     }
-                    let text = Utf8Bytes::from(event_line(event, *origin));
-                    self.deliver(&mut clients, &text, bit);
-                }
+                    if let Some((_, parcel)) = made.iter().find(|(made_for, _)| *made_for == kinds) {
+                        return Some(parcel.clone());
+                    }
+                    let parcel: Parcel = lines
+                        .iter()
+                        .filter(|(bit, _)| kinds & bit != 0)
+                        .map(|(_, text)| text.clone())
+                        .collect();
+                    made.push((kinds, parcel.clone()));
+                    Some(parcel)
+                });
             }
             Tap::Status(status) => {
                 // Drop the clients' lock while the store's is taken: never hold both.
@@ -203,24 +236,37 @@ impl Hub {
                 let mut data = self.status();
                 data["event"] = status.to_json();
                 let text = Utf8Bytes::from(serde_json::json!({"type": "status", "data": data}).to_string());
+                let parcel: Parcel = Arc::from([text]);
                 let mut clients = self.inner.clients.lock();
-                self.deliver(&mut clients, &text, Kinds::STATUS);
+                // Status goes to every client, whatever it filters.
+                self.deliver(&mut clients, |_| Some(parcel.clone()));
             }
             Tap::Restored(_) | Tap::Pnl(_) => {}
         }
     }
 
-    /// To every client whose filter has `bit` (status goes to all); a full queue closes its client.
-    fn deliver(&self, clients: &mut Vec<Slot>, text: &Utf8Bytes, bit: u8) {
+    /// To every client `parcel_for` gives a parcel (from its filter's bits); a client whose
+    /// queue cannot take it is closed.
+    fn deliver(&self, clients: &mut Vec<Slot>, mut parcel_for: impl FnMut(u8) -> Option<Parcel>) {
         let mut gone = Vec::new();
         for (index, slot) in clients.iter().enumerate() {
-            if bit != Kinds::STATUS && slot.kinds.load(Ordering::Relaxed) & bit == 0 {
+            let Some(parcel) = parcel_for(slot.kinds.load(Ordering::Relaxed)) else {
+                continue;
+            };
+            let messages = parcel.len();
+            // Only this thread adds (under the clients' lock); the writer only takes off.
+            if slot.queued.load(Ordering::Acquire) + messages > self.inner.queue {
+                gone.push((index, Some(Kicked::FellBehind)));
                 continue;
             }
-            match slot.queue.try_send(text.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => gone.push((index, Some(Kicked::FellBehind))),
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push((index, None)),
+            // Counted before the writer can take it off (and count it out).
+            slot.queued.fetch_add(messages, Ordering::AcqRel);
+            if let Err(err) = slot.queue.try_send(parcel) {
+                slot.queued.fetch_sub(messages, Ordering::AcqRel);
+                gone.push((
+                    index,
+                    matches!(err, mpsc::error::TrySendError::Full(_)).then_some(Kicked::FellBehind),
+                ));
             }
         }
         for (index, why) in gone.into_iter().rev() {
@@ -250,4 +296,94 @@ pub async fn relay(mut taps: mpsc::Receiver<Tap>, hub: Hub, mut next: Option<mps
         }
     }
     hub.close_all("the stream ended");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use parking_lot::RwLock;
+
+    use super::*;
+    use crate::fyers::model::{Event, Order, Trade};
+    use crate::store::{Origin, Store};
+
+    fn hub(queue: usize) -> Hub {
+        Hub::new(Arc::new(RwLock::new(Store::default())), queue, |_| {
+            serde_json::json!({})
+        })
+    }
+
+    fn events(orders: usize, trades: usize) -> Tap {
+        let order = |n: usize| {
+            Event::Order(Box::new(Order {
+                id: format!("o{n}").into(),
+                ..Order::default()
+            }))
+        };
+        let trade = |n: usize| {
+            Event::Trade(Box::new(Trade {
+                trade_number: format!("t{n}").into(),
+                ..Trade::default()
+            }))
+        };
+        Tap::Events {
+            events: (0..orders).map(order).chain((0..trades).map(trade)).collect(),
+            origin: Origin::Socket,
+            journaled: None,
+        }
+    }
+
+    fn texts(membership: &mut Membership) -> Vec<String> {
+        let mut parcels = Vec::new();
+        while let Ok(parcel) = membership.queue.try_recv() {
+            membership.queued.fetch_sub(parcel.len(), Ordering::AcqRel);
+            parcels.push(parcel);
+        }
+        parcels
+            .iter()
+            .flat_map(|parcel| parcel.iter().map(|text| text.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_is_one_parcel_per_client_shared_by_equal_filters_and_cut_for_others() {
+        let hub = hub(100);
+        let mut all = hub.join(Kinds::of(EventKind::ALL));
+        let mut all_too = hub.join(Kinds::of(EventKind::ALL));
+        let mut trades = hub.join(Kinds::of([EventKind::Trades]));
+        let mut general = hub.join(Kinds::of([EventKind::General]));
+        hub.publish(&events(3, 2));
+        let first = all.queue.try_recv().expect("a parcel");
+        let second = all_too.queue.try_recv().expect("a parcel");
+        assert!(Arc::ptr_eq(&first, &second), "one parcel shared by both");
+        assert_eq!(first.len(), 5);
+        assert!(all.queue.try_recv().is_err(), "the batch came as one parcel");
+        let trades = texts(&mut trades);
+        assert_eq!(trades.len(), 2);
+        assert!(
+            trades
+                .iter()
+                .all(|text| text.starts_with(r#"{"type":"OnTrades""#))
+        );
+        assert!(texts(&mut general).is_empty(), "nothing it wants: no parcel");
+        assert_eq!(all.queued.load(Ordering::Acquire), 5, "counted in messages");
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_messages_and_a_client_past_it_is_closed() {
+        let hub = hub(10);
+        let mut slow = hub.join(Kinds::of(EventKind::ALL));
+        let mut fast = hub.join(Kinds::of(EventKind::ALL));
+        hub.publish(&events(6, 0));
+        assert_eq!(texts(&mut fast).len(), 6);
+        // The slow one holds 6: 6 more would make 12 of 10.
+        hub.publish(&events(6, 0));
+        assert_eq!(slow.kicked.try_recv(), Ok(Kicked::FellBehind));
+        assert_eq!(hub.fell_behind(), 1);
+        assert_eq!(hub.clients(), 1, "the fast one stays");
+        assert_eq!(texts(&mut fast).len(), 6);
+        // What it had taken before stays readable ahead of the close.
+        assert_eq!(texts(&mut slow).len(), 6);
+    }
 }

@@ -17,14 +17,16 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::hub::{Hub, Kicked, Kinds, Membership};
+use super::hub::{Hub, Kicked, Kinds, Membership, Parcel};
 use super::{ApiError, AppState};
 use crate::fyers::model::EventKind;
 
 /// The largest request a client may send.
 const MAX_REQUEST_BYTES: usize = 64 * 1024;
-/// Queued messages written per flush.
-const WRITE_BATCH: usize = 512;
+/// Parcels (applied batches) taken off the queue per flush.
+const WRITE_BATCH: usize = 64;
+/// Requests are small: a small read buffer (tungstenite zeroes the whole of it before each read).
+const READ_BUFFER: usize = 4096;
 /// How long a closing client gets to take the close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// A ping this often finds clients that went away without a word.
@@ -43,6 +45,7 @@ pub(super) async fn stream(
     let hub = stream.hub;
     Ok(upgrade
         .max_message_size(MAX_REQUEST_BYTES)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| serve(socket, hub, kinds)))
 }
 
@@ -178,6 +181,8 @@ async fn write(mut sink: Sink, mut membership: Membership, mut replies: mpsc::Re
                 if n == 0 {
                     break Kicked::Stopping("the stream ended");
                 }
+                let taken = batch.iter().map(|parcel| parcel.len()).sum();
+                membership.queued.fetch_sub(taken, Ordering::AcqRel);
                 tokio::select! {
                     biased;
                     kicked = &mut membership.kicked => break kicked.unwrap_or(Kicked::Stopping("the stream ended")),
@@ -196,7 +201,7 @@ async fn write(mut sink: Sink, mut membership: Membership, mut replies: mpsc::Re
             code: close_code::AGAIN,
             reason: Utf8Bytes::from(format!(
                 "fell behind: {} events waited unread; reconnect and read the REST lists to catch up",
-                membership.queue.max_capacity()
+                membership.limit
             )),
         },
         Kicked::Stopping(why) => CloseFrame {
@@ -208,9 +213,11 @@ async fn write(mut sink: Sink, mut membership: Membership, mut replies: mpsc::Re
     let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(frame)))).await;
 }
 
-async fn send_all(sink: &mut Sink, batch: &mut Vec<Utf8Bytes>) -> Result<(), axum::Error> {
-    for text in batch.drain(..) {
-        sink.feed(Message::Text(text)).await?;
+async fn send_all(sink: &mut Sink, batch: &mut Vec<Parcel>) -> Result<(), axum::Error> {
+    for parcel in batch.drain(..) {
+        for text in parcel.iter() {
+            sink.feed(Message::Text(text.clone())).await?;
+        }
     }
     sink.flush().await
 }
