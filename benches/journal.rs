@@ -86,10 +86,17 @@ fn end_to_end(c: &mut Criterion) {
                     while store.read().frames() < target {
                         std::thread::sleep(Duration::from_micros(500));
                     }
+                    let applied_in = started.elapsed();
                     if let Some(journal) = &journal {
                         journal.flush(Duration::from_secs(60)).unwrap();
                     }
                     total += started.elapsed();
+                    if std::env::var_os("JOURNAL_BENCH_VERBOSE").is_some() {
+                        eprintln!(
+                            "round {round}: applied in {applied_in:?}, on disk in {:?}",
+                            started.elapsed()
+                        );
+                    }
                 }
                 total
             })

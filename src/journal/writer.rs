@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, Transaction, params};
 use tokio::sync::mpsc;
 
-use super::{Batch, Job, JournalError, JournalOptions, Shared, schema};
-use crate::fyers::model::Event;
+use super::checkpoint::{self, Checkpointer};
+use super::{Batch, Job, JournalError, JournalOptions, Row, Shared, schema};
 use crate::store::{Origin, now_ms, trading_day};
 
 /// Jobs taken into one transaction at most: a journal that fell behind catches up in big steps.
@@ -30,8 +30,10 @@ pub(super) fn open(path: &Path, options: &JournalOptions) -> Result<Connection, 
     conn.execute_batch("PRAGMA page_size = 16384")?;
     let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Checkpoints (the only fsyncs under NORMAL) every 64 MiB of log, and a 64 MiB page cache.
-    let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 4096", [], |row| row.get(0))?;
+    // Checkpoints (the only fsyncs under NORMAL) are the checkpoint thread's, not this
+    // connection's; a log that was checkpointed whole shrinks back to 64 MiB. A 64 MiB page cache.
+    let _: i64 = conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |row| row.get(0))?;
+    let _: i64 = conn.query_row("PRAGMA journal_size_limit = 67108864", [], |row| row.get(0))?;
     conn.pragma_update(None, "cache_size", -65_536)?;
     schema::migrate(&mut conn)?;
     if let Some(pages) = options.max_pages {
@@ -57,7 +59,8 @@ pub(super) struct Writer {
     path: PathBuf,
     shared: Arc<Shared>,
     options: JournalOptions,
-    bufs: Vec<Vec<u8>>,
+    /// `None`: no checkpoint thread could start, and this connection checkpoints as it writes.
+    checkpointer: Option<Checkpointer>,
     /// The last day written, to notice a new one (the day count changes).
     last_day: Option<NaiveDate>,
     size_checked_at: Option<Instant>,
@@ -65,12 +68,20 @@ pub(super) struct Writer {
 
 impl Writer {
     pub(super) fn new(conn: Connection, path: PathBuf, shared: Arc<Shared>, options: JournalOptions) -> Self {
+        let checkpointer = match Checkpointer::start(&path, options.checkpoint_every_bytes) {
+            Ok(checkpointer) => Some(checkpointer),
+            Err(err) => {
+                tracing::warn!(%err, "no journal checkpoint thread; the writer checkpoints as it goes");
+                let _ = conn.query_row("PRAGMA wal_autocheckpoint = 4096", [], |row| row.get::<_, i64>(0));
+                None
+            }
+        };
         Self {
             conn,
             path,
             shared,
             options,
-            bufs: Vec::new(),
+            checkpointer,
             last_day: None,
             size_checked_at: None,
         }
@@ -90,6 +101,7 @@ impl Writer {
     }
 
     pub(super) fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+        super::background_priority();
         self.refresh_health(true);
         while let Some(first) = jobs.blocking_recv() {
             let mut taken = vec![first];
@@ -100,6 +112,11 @@ impl Writer {
                 }
             }
             self.write_all(taken, &jobs);
+            if jobs.is_empty()
+                && let Some(checkpointer) = &mut self.checkpointer
+            {
+                checkpointer.idle();
+            }
         }
     }
 
@@ -161,10 +178,11 @@ impl Writer {
         let started = Instant::now();
         let tx = self.conn.transaction()?;
         let mut new_day = None;
+        let mut bytes = 0;
         for job in jobs {
             match job {
                 Job::Batch(batch) => {
-                    write_batch(&tx, batch, &mut self.bufs)?;
+                    bytes += write_batch(&tx, batch)?;
                     touch_day(&tx, batch.day, batch.received_ms)?;
                     if self.last_day != Some(batch.day) {
                         new_day = Some(batch.day);
@@ -194,6 +212,9 @@ impl Writer {
             std::thread::sleep(pause.saturating_sub(started.elapsed()));
         }
         tx.commit()?;
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.wrote(bytes);
+        }
         // Only what the gap row counted: more may have been turned away meanwhile.
         self.shared.dropped.fetch_sub(gap, Ordering::AcqRel);
         if new_day.is_some() {
@@ -238,7 +259,14 @@ impl Writer {
         let size = |path: &Path| std::fs::metadata(path).map_or(0, |meta| meta.len());
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
-        let bytes = size(&self.path) + size(Path::new(&wal));
+        let log = size(Path::new(&wal));
+        if log > checkpoint::LOG_CAP_BYTES
+            && self.checkpointer.is_some()
+            && let Err(err) = checkpoint::passive(&self.conn)
+        {
+            tracing::warn!(%err, "the journal could not checkpoint its log");
+        }
+        let bytes = size(&self.path) + log;
         let days = (count_days || self.last_day.is_some())
             .then(|| {
                 self.conn
@@ -274,25 +302,23 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
-fn write_batch(tx: &Transaction<'_>, batch: &Batch, bufs: &mut Vec<Vec<u8>>) -> rusqlite::Result<()> {
+/// Inserts an encoded batch's rows; returns the bytes of JSON written.
+fn write_batch(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<usize> {
     let day = day_key(batch.day);
     let source = source_name(batch.origin);
-    if bufs.len() < ROWS_PER_INSERT {
-        bufs.resize_with(ROWS_PER_INSERT, || Vec::with_capacity(2048));
-    }
-    for group in batch.events.chunks(ROWS_PER_INSERT) {
+    let mut bytes = 0;
+    for group in batch.rows.chunks(ROWS_PER_INSERT) {
         let mut insert = tx.prepare_cached(&insert_sql(group.len()))?;
-        for (row, (event, buf)) in group.iter().zip(bufs.iter_mut()).enumerate() {
-            buf.clear();
-            let (kind, key) = encode(event, buf);
-            // serde_json writes UTF-8 only.
-            let data = std::str::from_utf8(buf).unwrap_or("{}");
+        for (row, Row { kind, key, data }) in group.iter().enumerate() {
+            bytes += data.len();
+            let key = key.as_deref();
+            let data = data.as_str();
             let at = row * 7;
             insert.raw_bind_parameter(at + 1, batch.seq as i64)?;
             insert.raw_bind_parameter(at + 2, &day)?;
             insert.raw_bind_parameter(at + 3, batch.received_ms)?;
             insert.raw_bind_parameter(at + 4, source)?;
-            insert.raw_bind_parameter(at + 5, kind)?;
+            insert.raw_bind_parameter(at + 5, *kind)?;
             insert.raw_bind_parameter(at + 6, key)?;
             insert.raw_bind_parameter(at + 7, data)?;
         }
@@ -313,31 +339,7 @@ fn write_batch(tx: &Transaction<'_>, batch: &Batch, bufs: &mut Vec<Vec<u8>>) -> 
             ])?;
         }
     }
-    Ok(())
-}
-
-/// Writes an event's JSON into `buf`; returns its kind and key.
-fn encode<'a>(event: &'a Event, buf: &mut Vec<u8>) -> (&'static str, Option<&'a str>) {
-    // Serialising these plain structs cannot fail: every key is a string, every number finite or
-    // written as null.
-    match event {
-        Event::Order(order) => {
-            let _ = serde_json::to_writer(&mut *buf, &**order);
-            ("orders", Some(order.id.as_str()))
-        }
-        Event::Trade(trade) => {
-            let _ = serde_json::to_writer(&mut *buf, &**trade);
-            ("trades", Some(trade.trade_number.as_str()))
-        }
-        Event::Position(position) => {
-            let _ = serde_json::to_writer(&mut *buf, &**position);
-            ("positions", Some(position.id.as_str()))
-        }
-        Event::General(general) => {
-            let _ = serde_json::to_writer(&mut *buf, &general.raw);
-            ("general", None)
-        }
-    }
+    Ok(bytes)
 }
 
 fn touch_day(tx: &Transaction<'_>, day: NaiveDate, at_ms: i64) -> rusqlite::Result<()> {
