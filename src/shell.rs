@@ -37,6 +37,7 @@ use crate::store::Store;
 use crate::ui::OrderwatchApp;
 use crate::ui::history::JournalView;
 use crate::ui::login::ConnectView;
+use crate::ui::theme;
 
 /// How the window opens.
 #[allow(clippy::large_enum_variant, reason = "made once, at start")]
@@ -316,6 +317,10 @@ impl DesktopApp {
 }
 
 impl eframe::App for DesktopApp {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        theme::clear_color(visuals)
+    }
+
     /// Runs every frame, even while the window is hidden in the tray.
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if !std::mem::replace(&mut self.first_frame_done, true) && self.services.start_hidden {
@@ -339,7 +344,9 @@ impl eframe::App for DesktopApp {
         match &mut self.screen {
             Screen::Connect(view) => {
                 let mut request = None;
-                egui::CentralPanel::default().show(ui, |ui| request = view.ui(ui));
+                egui::CentralPanel::default()
+                    .frame(theme::bare_panel(egui::Frame::central_panel(ui.style())))
+                    .show(ui, |ui| request = view.ui(ui));
                 if let Some(request) = request {
                     self.connect_request(request);
                 }

@@ -530,3 +530,45 @@ fn the_cards_say_what_they_count_and_fit_one_row_or_reflow_by_group() {
         }
     }
 }
+
+/// Filled rectangles of a frame and the area each covers, nested shapes included.
+fn filled_areas(shape: &egui::Shape, out: &mut Vec<(f32, egui::Color32)>) {
+    match shape {
+        egui::Shape::Vec(shapes) => shapes.iter().for_each(|shape| filled_areas(shape, out)),
+        egui::Shape::Rect(rect) if rect.fill.a() > 0 => out.push((rect.rect.area(), rect.fill)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_window_is_cleared_to_the_panels_colour_and_no_panel_fills_it_again() {
+    // Under a software renderer every filled pixel costs: the panels' own fills had covered the
+    // whole window once more on every frame.
+    let world = world(40.0, true);
+    let mut harness = harness(&world);
+    step_until(&mut harness, "orders in the table", |h| order_rows(h) > 10);
+    harness.step();
+    let screen = 1280.0 * 800.0;
+    let mut fills = Vec::new();
+    for clipped in &harness.output().shapes {
+        filled_areas(&clipped.shape, &mut fills);
+    }
+    assert!(
+        !fills.is_empty(),
+        "the frame paints filled shapes (cards, rows, badges)"
+    );
+    let largest = fills.iter().map(|(area, _)| *area).fold(0.0, f32::max);
+    assert!(
+        largest < screen * 0.25,
+        "a filled rectangle covers {:.0} % of the window",
+        100.0 * largest / screen
+    );
+    let visuals = harness.ctx.global_style().visuals.clone();
+    let clear = eframe::App::clear_color(harness.state(), &visuals);
+    assert_eq!(
+        clear,
+        visuals.panel_fill.to_normalized_gamma_f32(),
+        "cleared to the panels' colour"
+    );
+    drop(world.runtime);
+}

@@ -243,7 +243,16 @@ impl OrderwatchApp {
     }
 }
 
+/// A panel along the top, drawn on the window's clear colour.
+fn top_panel(id: &'static str, ui: &egui::Ui) -> egui::Panel {
+    egui::Panel::top(id).frame(theme::bare_panel(egui::Frame::side_top_panel(ui.style())))
+}
+
 impl eframe::App for OrderwatchApp {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        theme::clear_color(visuals)
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.keys(&ctx);
@@ -265,30 +274,30 @@ impl eframe::App for OrderwatchApp {
             Tab::Positions | Tab::General | Tab::Diagnostics => None,
         };
         let mut intents = Vec::new();
-        egui::Panel::top("toolbar").show(ui, |ui| {
+        top_panel("toolbar", ui).show(ui, |ui| {
             ui.add_space(4.0);
             toolbar_ui(ui, live, &self.account, &self.session, &mut intents);
             ui.add_space(2.0);
         });
-        egui::Panel::top("stats").show(ui, |ui| {
+        top_panel("stats", ui).show(ui, |ui| {
             ui.add_space(theme::SPACING / 2.0);
             stats_ui(ui, &store);
             ui.add_space(theme::SPACING / 2.0);
         });
         if session::session_over(live) || live.session.ending_soon {
-            egui::Panel::top("session").show(ui, |ui| {
+            top_panel("session", ui).show(ui, |ui| {
                 session_ui(ui, live, &mut self.session, &mut intents);
             });
         }
         let banners = self.banners(live);
         let bad_frames = live.bad_frames();
         if !banners.is_empty() {
-            egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui, banners, bad_frames));
+            top_panel("banners", ui).show(ui, |ui| self.banners_ui(ui, banners, bad_frames));
         }
         if history.is_some()
             && let Some(view) = self.journal_view()
         {
-            egui::Panel::top("history").show(ui, |ui| view.viewing_ui(ui));
+            top_panel("history", ui).show(ui, |ui| view.viewing_ui(ui));
         }
         let mut wants_export = false;
         let selected = (self.tab == Tab::Orders)
@@ -296,6 +305,7 @@ impl eframe::App for OrderwatchApp {
             .flatten();
         if let Some(entry) = selected {
             egui::Panel::right("order detail")
+                .frame(theme::bare_panel(egui::Frame::side_top_panel(ui.style())))
                 .default_size(380.0)
                 .resizable(true)
                 .show(ui, |ui| {
@@ -304,17 +314,19 @@ impl eframe::App for OrderwatchApp {
                     }
                 });
         }
-        egui::CentralPanel::default().show(ui, |ui| {
-            self.tabs_ui(ui, &store, &mut wants_export);
-            let focus = std::mem::take(&mut self.focus_search);
-            match self.tab {
-                Tab::Orders => self.orders.ui(ui, &store, focus),
-                Tab::Trades => self.trades.ui(ui, &store, focus),
-                Tab::Positions => positions_ui(ui, &store),
-                Tab::General => self.general.ui(ui, &store, focus),
-                Tab::Diagnostics => diagnostics_ui(ui, &store, self.frames.per_second(now)),
-            }
-        });
+        egui::CentralPanel::default()
+            .frame(theme::bare_panel(egui::Frame::central_panel(ui.style())))
+            .show(ui, |ui| {
+                self.tabs_ui(ui, &store, &mut wants_export);
+                let focus = std::mem::take(&mut self.focus_search);
+                match self.tab {
+                    Tab::Orders => self.orders.ui(ui, &store, focus),
+                    Tab::Trades => self.trades.ui(ui, &store, focus),
+                    Tab::Positions => positions_ui(ui, &store),
+                    Tab::General => self.general.ui(ui, &store, focus),
+                    Tab::Diagnostics => diagnostics_ui(ui, &store, self.frames.per_second(now)),
+                }
+            });
         if wants_export {
             self.export(&ctx, &store);
         }

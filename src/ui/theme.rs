@@ -100,3 +100,16 @@ impl Palette {
         }
     }
 }
+
+/// Panels paint no background of their own: the window is cleared to the panels' colour
+/// instead ([`clear_color`]). Under a software renderer every window-sized fill is shaded pixel
+/// by pixel, and the panels' fills covered the whole window once more every frame.
+pub fn bare_panel(frame: egui::Frame) -> egui::Frame {
+    frame.fill(Color32::TRANSPARENT)
+}
+
+/// What the window is cleared to before each frame: the panels' colour, which they then need not
+/// paint.
+pub fn clear_color(visuals: &egui::Visuals) -> [f32; 4] {
+    visuals.panel_fill.to_normalized_gamma_f32()
+}
