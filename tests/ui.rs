@@ -76,7 +76,22 @@ fn starting_the_stream_fills_the_table() {
     harness.get_by_label("Start stream").click();
     step_until(&mut harness, "rows", |h| order_rows(h) > 5);
     step_until(&mut harness, "connected", |h| has(h, "• Connected"));
-    assert!(has(&harness, "Stop stream"));
+    let lasts = texts_containing(&harness, "Last message");
+    assert!(lasts.iter().all(|last| last.ends_with(" ago")), "{lasts:?}");
+    // Stopped, the window no longer ticks: a count of seconds would freeze, a time of day does not.
+    harness.get_by_label("Stop stream").click();
+    step_until(&mut harness, "disconnected", |h| has(h, "Disconnected"));
+    let last = world
+        .running
+        .store
+        .read()
+        .last_message_ms()
+        .expect("messages came");
+    let at = format!(
+        "Last message at {}",
+        orderwatch::format::clock(last.div_euclid(1000))
+    );
+    assert_eq!(texts_containing(&harness, "Last message"), vec![at]);
     drop(world.runtime);
 }
 

@@ -43,6 +43,12 @@ impl ConnectionState {
         matches!(self, Self::Disconnected)
     }
 
+    /// Idle for good until the user acts (stopped, or the token refused): the window stops its
+    /// once-a-second tick, so nothing on screen may count time.
+    pub fn is_at_rest(&self) -> bool {
+        matches!(self, Self::Disconnected | Self::AuthRejected { .. })
+    }
+
     /// A short label: "connected", "reconnecting"…
     pub fn label(&self) -> &'static str {
         match self {

@@ -20,7 +20,7 @@ use super::{Intent, Tab, session, theme};
 use crate::feed::{Command, FeedHandle, SharedStore};
 use crate::fyers::auth::Secret;
 use crate::journal::{Rows, Table};
-use crate::store::{ConnectionState, Store};
+use crate::store::Store;
 
 pub struct OrderwatchApp {
     store: SharedStore,
@@ -337,10 +337,7 @@ impl eframe::App for OrderwatchApp {
         });
         // Timers on screen ("last message 12 s ago", the reconnect countdown) tick once a second;
         // otherwise the feed's repaint request is the only thing that wakes the window.
-        let ticking = !matches!(
-            live.connection,
-            ConnectionState::Disconnected | ConnectionState::AuthRejected { .. }
-        );
+        let ticking = !live.connection.is_at_rest();
         drop(live_lock);
         drop(store);
         if let Some((kind, total)) = visible_unseen {

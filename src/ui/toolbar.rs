@@ -102,6 +102,10 @@ pub fn toolbar_ui(
         }
         ui.separator();
         let last = match store.last_message_ms() {
+            // At rest the window does not tick: "0 s ago" would stay on screen for hours.
+            Some(at) if store.connection.is_at_rest() => {
+                format!("Last message at {}", format::clock(at.div_euclid(1000)))
+            }
             Some(at) => format!(
                 "Last message {} ago",
                 format::duration(crate::store::age(now_ms(), at).as_secs())
