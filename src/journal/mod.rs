@@ -3,9 +3,10 @@
 //! history and export read it.
 //!
 //! Writes happen on the journal's own threads (encode, write, checkpoint; at background priority),
-//! never under the store's lock: the feed hands each batch over through a bounded queue and goes on. A journal that falls behind (a slow or full
-//! disk) keeps retrying what it holds; what does not fit in the queue is counted, shown (banner,
-//! headless line) and recorded as a gap once writing works again. Nothing is dropped silently.
+//! never under the store's lock: the feed hands each batch over through a bounded queue and goes
+//! on. A journal that falls behind (a slow or full disk) keeps retrying what it holds; what does
+//! not fit in the queue is counted, shown (banner, headless line) and recorded as a gap once
+//! writing works again. Nothing is dropped silently.
 
 mod checkpoint;
 mod encode;
@@ -394,12 +395,12 @@ impl Drop for Inner {
 mod tests;
 
 /// The journal's threads yield the CPU to the socket, the store and the window when they compete
-/// for it: the queue in between absorbs the difference, and a journal behind by a moment costs
-/// nothing (on two cores it had been slowing the feed by a quarter at full speed).
+/// for it (at full speed on two cores, they do): the queue in between absorbs the difference, and
+/// a journal behind by a moment costs nothing.
 #[cfg(target_os = "linux")]
 #[allow(
     unsafe_code,
-    reason = "setpriority has no safe wrapper in the standard library; it only lowers this thread's nice value"
+    reason = "setpriority has no safe wrapper; it only lowers this thread's nice value"
 )]
 fn background_priority() {
     // SAFETY: setpriority takes plain integers; on Linux `PRIO_PROCESS` with `who` 0 is the
