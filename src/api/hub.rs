@@ -25,8 +25,6 @@ pub const DEFAULT_CLIENT_QUEUE: usize = 16_384;
 pub struct Kinds(u8);
 
 impl Kinds {
-    pub const STATUS: u8 = 1 << 4;
-
     pub fn of(kinds: impl IntoIterator<Item = EventKind>) -> Self {
         Self(kinds.into_iter().fold(0, |bits, kind| bits | 1 << kind.index()))
     }

@@ -92,7 +92,7 @@ impl Drop for Checkpointer {
 }
 
 fn run(conn: &Connection, nudged: &Receiver<()>) {
-    super::background_priority();
+    super::priority::background_priority();
     loop {
         match nudged.recv_timeout(EVERY) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {

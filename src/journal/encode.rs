@@ -9,7 +9,7 @@ use crate::fyers::model::Event;
 
 /// Turns jobs into rows until the journal's handles are gone, then lets the writer drain.
 pub(super) fn run(mut jobs: mpsc::Receiver<Job>, writer: mpsc::Sender<Job>) {
-    super::background_priority();
+    super::priority::background_priority();
     while let Some(mut job) = jobs.blocking_recv() {
         if let Job::Batch(batch) = &mut job {
             encode_batch(batch);
@@ -20,7 +20,7 @@ pub(super) fn run(mut jobs: mpsc::Receiver<Job>, writer: mpsc::Sender<Job>) {
     }
 }
 
-pub(super) fn encode_batch(batch: &mut Batch) {
+fn encode_batch(batch: &mut Batch) {
     batch.rows.reserve(batch.events.len());
     for event in batch.events.drain(..) {
         let mut data = Vec::with_capacity(768);

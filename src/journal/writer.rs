@@ -101,7 +101,7 @@ impl Writer {
     }
 
     pub(super) fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
-        super::background_priority();
+        super::priority::background_priority();
         self.refresh_health(true);
         while let Some(first) = jobs.blocking_recv() {
             let mut taken = vec![first];
